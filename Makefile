@@ -1,0 +1,56 @@
+# The two commands of the README:  make run  and  make test.
+# Everything they need is installed on first use, in .venv.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask
+export FLASK_APP := wsgi.py
+
+.PHONY: run test test-sqlite test-postgres lint format browser clean
+
+$(VENV)/.run-deps: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test-deps: $(VENV)/.run-deps pyproject.toml
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+## run: set up everything on a fresh machine, then serve the app and the job consumer
+run: $(VENV)/.run-deps
+	$(FLASK) db upgrade
+	$(FLASK) demo
+	$(FLASK) serve
+
+## browser: Debian's chromium for the browser tests (never a downloaded browser)
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; \
+	fi
+
+## test: the whole suite on SQLite, then its database part on PostgreSQL when TEST_DATABASE_URL is set
+test: $(VENV)/.test-deps browser lint test-sqlite test-postgres
+
+test-sqlite: $(VENV)/.test-deps
+	$(PY) -m pytest
+
+test-postgres: $(VENV)/.test-deps
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== database tests again on $$TEST_DATABASE_URL"; \
+	  $(PY) -m pytest -m db; \
+	else echo "TEST_DATABASE_URL is not set: PostgreSQL run skipped"; fi
+
+lint: $(VENV)/.test-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.test-deps
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

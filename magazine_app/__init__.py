@@ -1,0 +1,61 @@
+"""The magazine reader: a Flask application factory.
+
+`create_app()` builds the app from layered configuration (see config.py); nothing is
+configured at import time, so the web server, the job consumer and the tests each get
+an app of their own.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .config import PROJECT_ROOT, load_config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
+        "MAGAZINE_INSTANCE_PATH"
+    )
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    load_config(app, test_config)
+
+    from . import cli, errors, i18n, jobs, security
+    from .auth import init_auth
+    from .extensions import csrf, db, limiter, migrate
+    from .sqlite import configure_sqlite
+
+    db.init_app(app)
+    configure_sqlite(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    init_auth(app)
+    jobs.init_app(app)
+
+    from .auth.views import bp as auth_bp
+    from .reader.views import bp as reader_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(reader_bp)
+
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,42 @@
+"""Authentication: Flask-Login bound to server-side login sessions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, session
+
+from ..extensions import db, login_manager
+from ..models import User, utcnow
+
+SESSION_KEY = "sid"
+_TOUCH_EVERY = timedelta(minutes=5)
+
+
+def init_auth(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Connectez-vous pour accéder à cette page."
+    login_manager.login_message_category = "info"
+    login_manager.needs_refresh_message_category = "info"
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    """A user is logged in only while their login session row is valid: logging out or
+    changing the password revokes rows, which makes copies of old cookies useless."""
+    from ..accounts import valid_session
+
+    try:
+        uid = int(user_id)
+    except ValueError:
+        return None
+    row = valid_session(session.get(SESSION_KEY), uid)
+    if row is None:
+        return None
+    now = utcnow()
+    if now - row.last_seen_at > _TOUCH_EVERY:
+        row.last_seen_at = now
+        db.session.commit()
+    return row.user

@@ -1,0 +1,64 @@
+"""Account forms (Flask-WTF: CSRF on every one)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from ..accounts import MIN_PASSWORD_LENGTH
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired()])
+    next = HiddenField()
+
+
+class SignupForm(FlaskForm):
+    name = StringField(_l("Nom (facultatif)"), validators=[Length(max=120)])
+    email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(
+        _l("Mot de passe"),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+    )
+    confirm = PasswordField(
+        _l("Confirmez le mot de passe"),
+        validators=[
+            DataRequired(),
+            EqualTo("password", message=_l("Les deux mots de passe diffèrent.")),
+        ],
+    )
+    next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("Nouveau mot de passe"),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+    )
+    confirm = PasswordField(
+        _l("Confirmez le mot de passe"),
+        validators=[
+            DataRequired(),
+            EqualTo("password", message=_l("Les deux mots de passe diffèrent.")),
+        ],
+    )
+
+
+class ChangePasswordForm(ResetPasswordForm):
+    current = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired()])
+
+
+class LanguageForm(FlaskForm):
+    lang = SelectField(_l("Langue"), choices=[("fr", "Français"), ("en", "English")])
+    next = HiddenField()
+
+
+class LogoutForm(FlaskForm):
+    """Logout is a POST with a CSRF token, so that no third-party page can log you out."""

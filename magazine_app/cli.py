@@ -1,0 +1,108 @@
+"""Command line: `flask users ...`, `flask jobs worker`, `flask demo`.
+
+Commands call the same domain functions as the views and commit once."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from . import accounts, jobs
+from .extensions import db
+from .models import Role, User
+
+users_cli = AppGroup("users", help="Manage accounts.")
+jobs_cli = AppGroup("jobs", help="The background job consumer.")
+
+DEMO_ACCOUNTS = [
+    ("admin@challenge.ma", "admin-demo-2022", Role.ADMIN, "Admin Challenge"),
+    ("redaction@challenge.ma", "redaction-demo-2022", Role.STAFF, "Rédaction Challenge"),
+    ("lecteur@challenge.ma", "lecteur-demo-2022", Role.READER, "Lecteur démo"),
+]
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.READER.value,
+    show_default=True,
+)
+@click.option("--name", default="", help="Display name.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked twice on standard input when omitted.",
+)
+def create_user_command(email: str, role: str, name: str, password: str) -> None:
+    """Create an account with a role (reader, staff, admin)."""
+    try:
+        user = accounts.create_user(email, password, role=Role(role), name=name)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
+
+
+@users_cli.command("list")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=None)
+def list_users_command(role: str | None) -> None:
+    """List accounts (e-mail, role, creation date, last login)."""
+    stmt = select(User).order_by(User.id)
+    if role:
+        stmt = stmt.where(User.role == Role(role))
+    rows = list(db.session.scalars(stmt))
+    if not rows:
+        click.echo("No accounts.")
+        return
+    width = max(len(u.email) for u in rows)
+    for u in rows:
+        last = u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "never"
+        click.echo(
+            f"{u.id:>5}  {u.email:<{width}}  {u.role.value:<6}  "
+            f"created {u.created_at:%Y-%m-%d}  last login {last}"
+        )
+
+
+@jobs_cli.command("worker")
+@click.option("--workers", type=int, default=None, help="Process workers (default: config).")
+@with_appcontext
+def worker_command(workers: int | None) -> None:
+    """Run the job consumer with this app's configuration (Ctrl-C stops it)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    count = workers or int(app.config["HUEY_WORKERS"])
+    click.echo(f"Job consumer: {type(app.extensions['huey']).__name__}, {count} worker(s).")
+    jobs.run_consumer(app, count)
+
+
+@click.command("demo")
+@click.option("--no-issues", is_flag=True, help="Only the demo accounts.")
+@with_appcontext
+def demo_command(no_issues: bool) -> None:
+    """Create the demo accounts and issues (idempotent)."""
+    for email, password, role, name in DEMO_ACCOUNTS:
+        if accounts.find_user(email) is None:
+            accounts.create_user(email, password, role=role, name=name)
+            click.echo(f"Demo account {email} / {password} ({role.value})")
+    db.session.commit()
+
+
+@click.command("serve")
+@click.option("--bind", default=None, help="host:port (default 127.0.0.1:8000, or MAGAZINE_BIND)")
+def serve_command(bind: str | None) -> None:
+    """Serve the app with gunicorn AND run the job consumer; Ctrl-C stops both."""
+    from .serve import serve
+
+    serve(bind)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(serve_command)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,137 @@
+"""Layered configuration: defaults, the instance folder's config.py, environment variables,
+then the test dict. Nothing is read at import time; `load_config` runs inside `create_app`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Values that must never reach production: the app refuses to start with one of them.
+INSECURE_SECRET_KEYS = {"", "dev", "change-me", "changeme", "secret", "development"}
+
+
+def defaults(instance_path: Path) -> dict[str, Any]:
+    """The embedded default: SQLite and files in the instance folder, no server needed."""
+    return {
+        "ENV": "development",
+        "SECRET_KEY": None,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'magazine.db'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "REDIS_URL": None,
+        "STORAGE_ROOT": str(PROJECT_ROOT / "uploads"),
+        "MAX_CONTENT_LENGTH": 300 * 1024 * 1024,
+        "MAX_PDF_PAGES": 400,
+        # Sessions and cookies
+        "SESSION_COOKIE_NAME": "magazine_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": None,  # None: True in production, False in development
+        "PERMANENT_SESSION_LIFETIME": 30 * 24 * 3600,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # Rate limits (Flask-Limiter notation)
+        "LOGIN_RATE_LIMIT": "10 per minute;60 per hour",
+        "SIGNUP_RATE_LIMIT": "5 per minute;30 per hour",
+        "RESET_RATE_LIMIT": "5 per minute;20 per hour",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Password reset links
+        "PASSWORD_RESET_MAX_AGE": 3600,
+        # Mail: SMTP when MAIL_SERVER is set, otherwise .eml files in the instance outbox
+        "MAIL_SERVER": None,
+        "MAIL_PORT": 587,
+        "MAIL_USERNAME": None,
+        "MAIL_PASSWORD": None,
+        "MAIL_USE_TLS": True,
+        "MAIL_USE_SSL": False,
+        "MAIL_DEFAULT_SENDER": "Challenge <no-reply@challenge.ma>",
+        "MAIL_OUTBOX": str(instance_path / "outbox"),
+        # Public site
+        "SITE_NAME": "Challenge",
+        "SITE_TAGLINE": "L'hebdo marocain des décideurs",
+        "SOURCE_CODE_URL": "https://git.challenge.ma/e-magazine",
+        "CHECKOUT_URL": "https://www.challenge.ma/abonnement",
+        "LANGUAGES": ["fr", "en"],
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Africa/Casablanca",
+        # Jobs (Huey): SqliteHuey in the instance folder unless REDIS_URL is set
+        "HUEY_SQLITE_PATH": str(instance_path / "jobs.db"),
+        "HUEY_IMMEDIATE": False,
+        "HUEY_WORKERS": 1,
+    }
+
+
+def _apply_environment(app: Flask) -> None:
+    """`MAGAZINE_*` variables (JSON-parsed when possible), plus the conventional
+    DATABASE_URL and REDIS_URL used by hosting platforms."""
+    app.config.from_prefixed_env("MAGAZINE")
+    if url := os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    if url := os.environ.get("REDIS_URL"):
+        app.config["REDIS_URL"] = url
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept `postgres://` and `postgresql://` and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill app.config layer by layer, then derive what depends on the result."""
+    instance_path = Path(app.instance_path)
+    app.config.update(defaults(instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    _apply_environment(app)
+    if test_config:
+        app.config.update(test_config)
+    _derive(app)
+
+
+def _derive(app: Flask) -> None:
+    cfg = app.config
+    production = cfg["ENV"] == "production"
+    cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(cfg["SQLALCHEMY_DATABASE_URI"])
+    if cfg["SESSION_COOKIE_SECURE"] is None:
+        cfg["SESSION_COOKIE_SECURE"] = production
+    cfg["REMEMBER_COOKIE_SECURE"] = cfg["SESSION_COOKIE_SECURE"]
+    if cfg["REDIS_URL"] and cfg["RATELIMIT_STORAGE_URI"] == "memory://":
+        cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"]
+    cfg["SECRET_KEY"] = _secret_key(app, production)
+
+
+def _secret_key(app: Flask, production: bool) -> str:
+    key = app.config.get("SECRET_KEY")
+    if production:
+        if not key or key in INSECURE_SECRET_KEYS or len(key) < 16:
+            raise RuntimeError(
+                "MAGAZINE_SECRET_KEY is missing or insecure: set a long random value "
+                "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`) "
+                "before starting in production."
+            )
+        return key
+    if key:
+        return key
+    # Development: generate once and keep it in the instance folder, so sessions
+    # survive a restart and two processes (web + worker) agree.
+    path = Path(app.instance_path) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process (web or worker) wrote it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,52 @@
+"""Language: French by default, English available. The user's choice (stored on their
+account, or in the session when anonymous) wins over the browser's Accept-Language."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Flask, current_app, request, session
+from flask_login import current_user
+
+from .extensions import babel, db
+
+
+def select_locale() -> str:
+    languages: list[str] = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("lang") in languages:
+        return session["lang"]
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+def remember_locale(lang: str) -> None:
+    if lang not in current_app.config["LANGUAGES"]:
+        return
+    session["lang"] = lang
+    if current_user.is_authenticated:
+        current_user.locale = lang
+        db.session.commit()
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault(
+        "BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations")
+    )
+    babel.init_app(app, locale_selector=select_locale)
+
+    from flask_babel import format_date, format_datetime, get_locale
+
+    app.jinja_env.filters["format_date"] = format_date
+    app.jinja_env.filters["format_datetime"] = format_datetime
+
+    @app.context_processor
+    def _inject_language() -> dict[str, object]:
+        return {
+            "current_lang": str(get_locale() or "fr"),
+            "now_year": datetime.now(UTC).year,
+            "url_endpoints": app.view_functions.keys(),
+        }

@@ -1,0 +1,310 @@
+"""Shared fixtures: an app on a migrated database (SQLite by default, PostgreSQL when
+TEST_DATABASE_URL is set), a test client, a CLI runner, an `auth` helper, factories
+returning callables, a live server and a headless Chromium for browser tests."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import shutil
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, inspect, text
+from werkzeug.serving import make_server
+
+from magazine_app import create_app
+from magazine_app.extensions import db
+from magazine_app.models import Role, User
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("MAGAZINE_SHARED_DIR", ROOT.parent / "shared"))
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+SEED_TABLES = ("publications", "plans", "plan_publications")
+TEST_PASSWORD = "motdepasse-123"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path in ../shared; skips the test when it is absent (fails in CI)."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        if IN_CI:
+            pytest.fail(f"{path} is missing, and CI must run the tests that read ../shared")
+        pytest.skip(f"{path} is absent (../shared is not beside this checkout)")
+    return path
+
+
+# --------------------------------------------------------------------------- database
+
+
+def _database_url(tmp_root: Path) -> str:
+    if PG_URL:
+        from magazine_app.config import normalise_database_url
+
+        return normalise_database_url(PG_URL)
+    return f"sqlite:///{tmp_root / 'test.db'}"
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _session_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("magazine")
+    return {"root": root, "instance": root / "instance", "storage": root / "uploads"}
+
+
+@pytest.fixture(scope="session")
+def database_url(_session_dirs: dict[str, Path]) -> Iterator[str]:
+    """Migrate an empty database once per session, with the real migrations."""
+    url = _database_url(_session_dirs["root"])
+    if url.startswith("postgresql"):
+        _reset_postgres(url)
+    app = create_app(_base_config(_session_dirs, url))
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        seeds = {
+            t: [dict(r._mapping) for r in db.session.execute(text(f"SELECT * FROM {t}"))]  # noqa: S608
+            for t in SEED_TABLES
+        }
+        db.session.remove()
+        db.engine.dispose()
+    _SEEDS.update(seeds)
+    yield url
+
+
+_SEEDS: dict[str, list[dict[str, Any]]] = {}
+
+
+def _base_config(dirs: dict[str, Path], url: str) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(dirs["instance"]),
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "STORAGE_ROOT": str(dirs["storage"]),
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "RATELIMIT_ENABLED": False,
+        "HUEY_IMMEDIATE": True,
+        "SERVER_NAME": None,
+    }
+
+
+def _wipe(app: Flask) -> None:
+    """Empty every table and restore the seed rows of the data migration."""
+    with app.app_context():
+        db.session.remove()
+        engine = db.engine
+        tables = [
+            t
+            for t in reversed(db.metadata.sorted_tables)
+            if t.name in inspect(engine).get_table_names()
+        ]
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                names = ", ".join(t.name for t in tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(table.delete())
+            for name in SEED_TABLES:
+                if _SEEDS.get(name):
+                    conn.execute(db.metadata.tables[name].insert(), _SEEDS[name])
+            if engine.dialect.name == "postgresql":
+                for name in ("publications", "plans"):
+                    conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608
+                            f"(SELECT COALESCE(MAX(id), 1) FROM {name}))"
+                        )
+                    )
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_config(_session_dirs: dict[str, Path], database_url: str, tmp_path: Path) -> dict[str, Any]:
+    """The config dict given to create_app; tests may change it before using `app`."""
+    cfg = _base_config(_session_dirs, database_url)
+    cfg["STORAGE_ROOT"] = str(tmp_path / "uploads")
+    cfg["MAIL_OUTBOX"] = str(tmp_path / "outbox")
+    return cfg
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run in their own app context, as in production.
+
+    The `app` fixture keeps an app context pushed for the test body; without this, Flask
+    would reuse it for requests and share `g` (CSRF token, logged-in user) between them.
+    The test's own session is committed before each request (what the test arranged is
+    visible) and its snapshot released after (what the request wrote is visible)."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        db.session.commit()
+        try:
+            return contextvars.Context().run(super().open, *args, **kwargs)
+        finally:
+            db.session.expire_all()
+            db.session.commit()
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    app = create_app(app_config)
+    app.test_client_class = IsolatedClient
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield app
+    finally:
+        db.session.remove()
+        ctx.pop()
+        _wipe(app)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything that uses the database is marked `db`, so CI can run exactly that part
+    again on PostgreSQL."""
+    for item in items:
+        if "database_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
+# --------------------------------------------------------------------------- factories
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    from magazine_app import accounts
+
+    counter = iter(range(1, 10_000))
+
+    def make(
+        email: str | None = None,
+        password: str = TEST_PASSWORD,
+        role: Role | str = Role.READER,
+        name: str = "",
+    ) -> User:
+        email = email or f"user{next(counter)}@example.com"
+        user = accounts.create_user(email, password, role=Role(role), name=name)
+        db.session.commit()
+        return user
+
+    return make
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    """The CSRF token of the form on `url`, as a browser would submit it."""
+    page = client.get(url)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} ({page.status_code})"
+    return match.group(1)
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str = TEST_PASSWORD, next: str | None = None):
+        token = csrf_token(self.client, "/connexion")
+        data = {"email": email, "password": password, "csrf_token": token}
+        if next is not None:
+            data["next"] = next
+        return self.client.post("/connexion", data=data)
+
+    def logout(self):
+        token = csrf_token(self.client, "/compte")
+        return self.client.post("/deconnexion", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+# ---------------------------------------------------------------- live server and browser
+
+
+class LiveServer:
+    def __init__(self, app: Flask) -> None:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    server = LiveServer(app)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        yield page
+    finally:
+        context.close()

@@ -1,0 +1,125 @@
+"""The factory and its configuration layers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from magazine_app import create_app
+from magazine_app.config import PROJECT_ROOT
+
+
+def _cfg(tmp_path: Path, **extra: object) -> dict[str, object]:
+    return {"INSTANCE_PATH": str(tmp_path / "inst"), "TESTING": True, **extra}
+
+
+def test_templates_come_from_top_level_folder(tmp_path: Path) -> None:
+    app = create_app(_cfg(tmp_path))
+    assert Path(app.template_folder) == PROJECT_ROOT / "templates"
+    assert app.jinja_loader.get_source(app.jinja_env, "base.html")[1] == str(
+        PROJECT_ROOT / "templates" / "base.html"
+    )
+
+
+def test_layers_defaults_instance_env_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inst = tmp_path / "inst"
+    inst.mkdir()
+    (inst / "config.py").write_text(
+        "MAX_PDF_PAGES = 123\nSITE_NAME = 'from-instance'\nCHECKOUT_URL = 'https://i.example'\n"
+    )
+    monkeypatch.setenv("MAGAZINE_SITE_NAME", "from-env")
+    monkeypatch.setenv("MAGAZINE_MAX_PDF_PAGES", "250")  # JSON-parsed: an int
+    app = create_app(_cfg(tmp_path, CHECKOUT_URL="https://test.example"))
+    assert app.config["MAIL_PORT"] == 587  # default
+    assert app.config["MAX_PDF_PAGES"] == 250  # env beats instance
+    assert app.config["SITE_NAME"] == "from-env"
+    assert app.config["CHECKOUT_URL"] == "https://test.example"  # test dict beats all
+
+
+def test_database_and_redis_urls_from_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example:5432/mag")
+    monkeypatch.setenv("REDIS_URL", "redis://cache.example:6379/0")
+    app = create_app(_cfg(tmp_path))
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example:5432/mag"
+    assert app.config["REDIS_URL"] == "redis://cache.example:6379/0"
+    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://cache.example:6379/0"
+    assert type(app.extensions["huey"]).__name__ == "RedisHuey"
+
+
+def test_default_is_sqlite_in_instance_folder_with_sqlite_huey(tmp_path: Path) -> None:
+    app = create_app(_cfg(tmp_path))
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'inst' / 'magazine.db'}"
+    assert type(app.extensions["huey"]).__name__ == "SqliteHuey"
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_sqlite_runs_in_wal_mode_with_busy_timeout(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from magazine_app.extensions import db
+
+    app = create_app(_cfg(tmp_path))
+    with app.app_context():
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 10000
+        assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+@pytest.mark.parametrize("key", [None, "", "dev", "change-me", "short"])
+def test_production_refuses_missing_or_default_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str | None
+) -> None:
+    monkeypatch.setenv("MAGAZINE_ENV", "production")
+    if key is not None:
+        monkeypatch.setenv("MAGAZINE_SECRET_KEY", key)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"INSTANCE_PATH": str(tmp_path / "inst")})
+
+
+def test_production_with_real_secret_has_secure_cookies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAGAZINE_ENV", "production")
+    monkeypatch.setenv("MAGAZINE_SECRET_KEY", "x" * 64)
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "inst")})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert not (tmp_path / "inst" / "secret_key").exists()
+
+
+def test_development_generates_and_keeps_secret(tmp_path: Path) -> None:
+    first = create_app(_cfg(tmp_path)).config["SECRET_KEY"]
+    second = create_app(_cfg(tmp_path)).config["SECRET_KEY"]
+    assert first == second and len(first) >= 32
+    path = tmp_path / "inst" / "secret_key"
+    assert path.read_text() == first
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_security_headers_on_every_response(client) -> None:
+    for url in ("/", "/connexion", "/does-not-exist", "/static/css/app.css"):
+        response = client.get(url)
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_no_inline_script_in_pages(client) -> None:
+    import re
+
+    for url in ("/", "/connexion", "/inscription", "/archives", "/abonnement"):
+        html = client.get(url).get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
+        assert " on" + "click=" not in html
+
+
+def test_session_protection_strong(app) -> None:
+    from magazine_app.extensions import login_manager
+
+    assert login_manager.session_protection == "strong"
