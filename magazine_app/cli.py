@@ -90,6 +90,21 @@ def demo_command(no_issues: bool) -> None:
             accounts.create_user(email, password, role=role, name=name)
             click.echo(f"Demo account {email} / {password} ({role.value})")
     db.session.commit()
+    if not no_issues:
+        from .issues_cli import create_demo_issues
+
+        create_demo_issues()
+
+
+images_cli = AppGroup("images", help="Signed page-image URLs.")
+
+
+@images_cli.command("secret")
+def image_secret_command() -> None:
+    """Print the secret that nginx's secure_link_md5 needs (see the README)."""
+    from .storage import image_secret
+
+    click.echo(image_secret())
 
 
 @click.command("serve")
@@ -102,7 +117,11 @@ def serve_command(bind: str | None) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from . import issues_cli
+
+    issues_cli.init_app(app)
     app.cli.add_command(serve_command)
+    app.cli.add_command(images_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(demo_command)

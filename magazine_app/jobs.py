@@ -51,8 +51,13 @@ def init_app(app: Flask) -> None:
 
 
 def _task_functions() -> dict[str, Callable[..., Any]]:
-    """Task name -> plain function run in an app context. Filled as features land."""
-    return {}
+    """Task name -> plain function run in an app context."""
+    from .processing import run_ingest_job
+
+    def ingest_issue(issue_id: int) -> bool:
+        return run_ingest_job(issue_id).ok
+
+    return {"ingest_issue": ingest_issue}
 
 
 def huey() -> Huey:
@@ -64,8 +69,22 @@ def enqueue(name: str, *args: Any) -> Any:
 
 
 def run_consumer(app: Flask, workers: int) -> None:
-    """Run the consumer in the foreground with process workers (Ctrl-C stops it)."""
+    """Run the consumer in the foreground with process workers (Ctrl-C stops it).
+
+    First, jobs that a killed consumer left "processing" are queued again or failed."""
     from huey.consumer import Consumer
 
+    from .processing import recover_stale_jobs
+
+    with app.app_context():
+        requeued, failed = recover_stale_jobs()
+        for issue_id in requeued:
+            app.extensions["magazine_tasks"]["ingest_issue"](issue_id)
+        if requeued or failed:
+            app.logger.warning(
+                "Recovered interrupted jobs: requeued %s, failed %s", requeued, failed
+            )
+        db.session.remove()
+        db.engine.dispose()
     consumer = Consumer(app.extensions["huey"], workers=workers, worker_type="process")
     consumer.run()

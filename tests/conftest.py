@@ -249,6 +249,84 @@ def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
 
 
+# --------------------------------------------------------------------------- issues
+
+# Small renditions keep the tests fast; the pipeline is the real one.
+TEST_SIZES = {"thumb": 120, "screen": 400, "zoom": 800}
+_INGESTED: dict[tuple[int, bool], Path] = {}
+
+
+@pytest.fixture(scope="session")
+def ingested_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ingested")
+
+
+@pytest.fixture
+def make_issue(app: Flask, ingested_cache: Path) -> Callable[..., Any]:
+    """Create a processed issue of a generated PDF. The PDF is really ingested (child
+    processes, renditions, manifest) once per shape and session; later calls copy that
+    output into this test's storage and record it with the same domain function."""
+    from sqlalchemy import select
+
+    from magazine_app import storage
+    from magazine_app.ingest import load_manifest, run_ingest
+    from magazine_app.models import Issue, IssueStatus, Publication, utcnow
+    from magazine_app.processing import make_placeholders, record_manifest, store_original
+    from tests.pdfs import magazine_pdf
+
+    counter = iter(range(1, 10_000))
+
+    def make(
+        publication: str = "challenge",
+        number: int | None = None,
+        *,
+        pages: int = 8,
+        outline: bool = True,
+        published: bool | Any = True,
+        preview_pages: int = 3,
+        release_date: Any = None,
+        period_label: str = "Du 11 au 17 février 2022",
+    ) -> Issue:
+        from datetime import date, timedelta
+
+        key = (pages, outline)
+        if key not in _INGESTED:
+            folder = ingested_cache / f"{pages}-{outline}"
+            pdf = magazine_pdf(ingested_cache / f"{pages}-{outline}.pdf", pages, outline=outline)
+            run_ingest(pdf, folder / "out", sizes=TEST_SIZES)
+            (folder / "source.pdf").write_bytes(pdf.read_bytes())
+            _INGESTED[key] = folder
+        folder = _INGESTED[key]
+        pub = db.session.scalar(select(Publication).where(Publication.slug == publication))
+        issue = Issue(
+            publication=pub,
+            number=number or 900 + next(counter),
+            period_label=period_label,
+            release_date=release_date or date(2022, 2, 11),
+            preview_pages=preview_pages,
+            cover_lines=[{"kicker": "ACTUALITÉ", "title": "Le Maroc passe à l'Euro 6"}],
+        )
+        if published is True:
+            issue.publish_at = utcnow() - timedelta(hours=1)
+        elif published:
+            issue.publish_at = published
+        db.session.add(issue)
+        db.session.flush()
+        sha, size, _ = store_original(folder / "source.pdf")
+        issue.source_sha256, issue.source_bytes = sha, size
+        issue.source_path = f"originals/{sha}.pdf"
+        version = "v1-test"
+        target = storage.issue_root(issue.id) / version
+        shutil.copytree(folder / "out", target)
+        manifest = load_manifest(target)
+        record_manifest(issue, manifest, version, make_placeholders(manifest, target))
+        assert issue.status is IssueStatus.READY
+        db.session.commit()
+        return issue
+
+    return make
+
+
 # ---------------------------------------------------------------- live server and browser
 
 

@@ -1,0 +1,373 @@
+"""Run the PyMuPDF work in child processes and turn every outcome into a manifest or an error.
+
+Why child processes started with Popen (not threads, not multiprocessing): MuPDF may crash or
+hang on hostile input and PyMuPDF is not thread-safe; the caller may be a daemonic Huey worker
+(which may not fork multiprocessing children). Each child runs in its own process group under
+`RLIMIT_AS`, so a hang or crash is contained and killed with SIGKILL.
+
+Scheduling: pages are handed out one at a time over each child's stdin (a shared queue), which
+balances photo-heavy and text-only pages across workers better than fixed chunks and tells us
+exactly which page was in flight when a child died or stalled.
+
+Staging folder contract: `out_dir` belongs to the caller. On success it holds `manifest.json`
+plus one sub-folder per rendition. On failure run_ingest removes what it created in it (those
+sub-folders, `.pages/`, `manifest.json`) but leaves `out_dir` itself for the caller to remove.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import resource
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from . import errors
+from .assemble import write_manifest
+from .errors import IngestError
+from .manifest import HEADER_SCAN, MANIFEST_NAME, PAGES_DIR, Manifest, load_manifest
+from .renditions import DEFAULT_RENDITIONS, RenditionSpec, renditions_with_widths
+from .toc import clean_outline
+
+STDERR_TAIL = 4000
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+
+class _Child:
+    """One child process: line-buffered stdout, stderr spooled to a temp file."""
+
+    def __init__(self, command: Sequence[str], memory_limit_mb: int) -> None:
+        self.stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stderr_tail)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p
+        )
+        limit = memory_limit_mb * 1024 * 1024
+
+        def _limits() -> None:  # runs in the child between fork and exec
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+        self.proc = subprocess.Popen(
+            list(command),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            preexec_fn=_limits,
+            start_new_session=True,
+            env=env,
+            bufsize=0,
+        )
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        self.buffer = b""
+        self.page: int | None = None
+        self.since = time.monotonic()
+        self.killed = False
+
+    def send(self, page: int) -> None:
+        self.page = page
+        self.since = time.monotonic()
+        self.proc.stdin.write(f"{page}\n".encode())
+
+    def finish_input(self) -> None:
+        self.page = None
+        if not self.proc.stdin.closed:
+            with contextlib.suppress(BrokenPipeError):
+                self.proc.stdin.close()
+
+    def read_lines(self) -> tuple[list[dict[str, Any]], bool]:
+        """Available JSON lines and whether stdout reached EOF."""
+        eof = False
+        while True:
+            try:
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+            except BlockingIOError:
+                break
+            if not chunk:
+                eof = True
+                break
+            self.buffer += chunk
+        *lines, self.buffer = self.buffer.split(b"\n")
+        out = []
+        for raw in lines:
+            try:
+                out.append(json.loads(raw))
+            except ValueError:
+                print(f"ingest child wrote a non-JSON line: {raw[:200]!r}", file=sys.stderr)
+        return out, eof
+
+    def kill(self) -> None:
+        self.killed = True
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.reap()
+
+    def reap(self) -> int:
+        for stream in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(BrokenPipeError):
+                stream.close()
+        return self.proc.wait()
+
+    def stderr_tail(self) -> str:
+        self.stderr.seek(0, os.SEEK_END)
+        size = self.stderr.tell()
+        self.stderr.seek(max(0, size - STDERR_TAIL))
+        tail = self.stderr.read().decode("utf-8", "replace")
+        self.stderr.close()
+        return tail
+
+
+def _failure(child: _Child, page: int | None, memory_limit_mb: int) -> IngestError:
+    """Classify a child that died without reporting: memory exhaustion or crash."""
+    code = child.reap()
+    tail = child.stderr_tail()
+    detail = f"exit status {code}; stderr: {tail[-1000:]}"
+    if "MemoryError" in tail or "out of memory" in tail or "malloc" in tail:
+        return errors.memory(page, memory_limit_mb, detail)
+    return errors.crashed(page, detail)
+
+
+def _source_info(pdf_path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(pdf_path, "rb") as fh:
+        head = fh.read(HEADER_SCAN)
+        if b"%PDF-" not in head:
+            raise errors.not_pdf()
+        digest.update(head)
+        size += len(head)
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _validate(
+    cmd: Sequence[str], pdf: Path, max_pages: int, timeout: float, memory_limit_mb: int
+) -> dict[str, Any]:
+    opts = json.dumps({"max_pages": max_pages})
+    child = _Child([*cmd, "validate", str(pdf), opts], memory_limit_mb)
+    child.finish_input()
+    deadline = time.monotonic() + timeout
+    sel = selectors.DefaultSelector()
+    sel.register(child.proc.stdout, selectors.EVENT_READ)
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                child.kill()
+                raise errors.open_timeout(timeout)
+            sel.select(min(remaining, 0.5))
+            lines, eof = child.read_lines()
+            if lines:
+                result = lines[0]
+                child.reap()
+                child.stderr_tail()
+                if result.get("ok"):
+                    return result
+                if result.get("code") == "memory":
+                    raise errors.memory(None, memory_limit_mb, result.get("detail", ""))
+                raise IngestError(
+                    result["code"], result["message"], detail=result.get("detail", "")
+                )
+            if eof:
+                raise _failure(child, None, memory_limit_mb)
+    finally:
+        sel.close()
+        if child.proc.poll() is None:
+            child.kill()
+
+
+def _render_all(
+    cmd: Sequence[str],
+    pdf: Path,
+    out_dir: Path,
+    page_count: int,
+    options: dict[str, Any],
+    *,
+    workers: int,
+    page_timeout: float,
+    deadline: float,
+    total_timeout: float,
+    memory_limit_mb: int,
+    retries: int,
+    on_progress: Callable[[int, int], None] | None,
+) -> None:
+    """Feed pages to `workers` children until all are done; retry pages whose child died."""
+    args = [*cmd, "render", str(pdf), str(out_dir), json.dumps(options)]
+    pending = deque(range(1, page_count + 1))
+    attempts: dict[int, int] = {}
+    done = 0
+    sel = selectors.DefaultSelector()
+    children: list[_Child] = []
+
+    def start() -> None:
+        child = _Child(args, memory_limit_mb)
+        children.append(child)
+        sel.register(child.proc.stdout, selectors.EVENT_READ, child)
+        feed(child)
+
+    def feed(child: _Child) -> None:
+        if pending:
+            with contextlib.suppress(
+                BrokenPipeError
+            ):  # the child died; its EOF is handled by the main loop
+                child.send(pending.popleft())
+        else:
+            child.finish_input()
+
+    def drop(child: _Child) -> None:
+        sel.unregister(child.proc.stdout)
+        children.remove(child)
+
+    def retry_or_raise(child: _Child, exc: IngestError) -> None:
+        page = child.page
+        drop(child)
+        if page is None:
+            raise exc
+        attempts[page] = attempts.get(page, 0) + 1
+        if attempts[page] > retries:
+            raise exc
+        pending.appendleft(page)
+        start()
+
+    try:
+        for _ in range(max(1, min(workers, page_count))):
+            start()
+        while done < page_count:
+            now = time.monotonic()
+            if now > deadline:
+                raise errors.total_timeout(total_timeout)
+            for child in list(children):
+                if child.page is not None and now - child.since > page_timeout:
+                    page = child.page
+                    child.kill()
+                    child.stderr_tail()
+                    retry_or_raise(child, errors.page_timeout(page, page_timeout))
+            for key, _ in sel.select(timeout=0.2):
+                child = key.data
+                lines, eof = child.read_lines()
+                for msg in lines:
+                    if msg.get("done"):
+                        done += 1
+                        if on_progress is not None:
+                            on_progress(done, page_count)
+                        feed(child)
+                    elif "error" in msg:
+                        page = int(msg["page"])
+                        child.page = page
+                        detail = str(msg.get("error", ""))
+                        if msg.get("code") == "memory":
+                            exc = errors.memory(page, memory_limit_mb, detail)
+                        else:
+                            exc = errors.page_failed(page, detail)
+                        child.kill()
+                        child.stderr_tail()
+                        retry_or_raise(child, exc)
+                        eof = False
+                        break
+                else:
+                    if eof:
+                        if child.page is None and not pending:
+                            child.reap()
+                            child.stderr_tail()
+                            drop(child)
+                        else:
+                            retry_or_raise(child, _failure(child, child.page, memory_limit_mb))
+            if not children and done < page_count:
+                start()  # children exited cleanly while pages remain (should not happen)
+    finally:
+        for child in list(children):
+            if child.proc.poll() is None:
+                child.kill()
+            else:
+                child.reap()
+            if not child.stderr.closed:
+                child.stderr.close()
+        sel.close()
+
+
+def _cleanup(out_dir: Path, specs: Sequence[RenditionSpec]) -> None:
+    for name in [*(s.name for s in specs), PAGES_DIR]:
+        shutil.rmtree(out_dir / name, ignore_errors=True)
+    (out_dir / MANIFEST_NAME).unlink(missing_ok=True)
+
+
+def run_ingest(
+    pdf_path: Path,
+    out_dir: Path,
+    *,
+    workers: int = 2,
+    max_pages: int = 400,
+    page_timeout: float = 60,
+    total_timeout: float = 1800,
+    memory_limit_mb: int = 1500,
+    on_progress: Callable[[int, int], None] | None = None,
+    child_command: Sequence[str] | None = None,
+    retries: int = 1,
+    sizes: Mapping[str, int] | None = None,
+) -> Manifest:
+    """Validate, render and extract `pdf_path` into the staging folder `out_dir`.
+
+    Raises IngestError (French message, machine `code`) on any failure; see the module
+    docstring for what is left in `out_dir`. `sizes` overrides rendition widths by name
+    (e.g. {"zoom": 400} for fast tests); `child_command` replaces the child interpreter
+    command (test seam for hanging or crashing children).
+    """
+    pdf_path = Path(pdf_path).resolve()
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cmd = list(child_command or [sys.executable, "-m", "magazine_app.ingest.child"])
+    specs = renditions_with_widths(sizes, DEFAULT_RENDITIONS)
+    deadline = time.monotonic() + total_timeout
+    sha, size = _source_info(pdf_path)
+    try:
+        info = _validate(
+            cmd, pdf_path, max_pages, min(page_timeout, total_timeout), memory_limit_mb
+        )
+        page_count = int(info["page_count"])
+        outline = clean_outline(info.get("toc", []), page_count)
+        if on_progress is not None:
+            on_progress(0, page_count)
+        options = {
+            "renditions": [s.to_dict() for s in specs],
+            "toc_features": not outline,
+        }
+        _render_all(
+            cmd,
+            pdf_path,
+            out_dir,
+            page_count,
+            options,
+            workers=workers,
+            page_timeout=page_timeout,
+            deadline=deadline,
+            total_timeout=total_timeout,
+            memory_limit_mb=memory_limit_mb,
+            retries=retries,
+            on_progress=on_progress,
+        )
+        write_manifest(
+            out_dir,
+            source_sha256=sha,
+            source_bytes=size,
+            page_count=page_count,
+            metadata=info["metadata"],
+            outline=outline,
+            rendition_names=[s.name for s in specs],
+        )
+        return load_manifest(out_dir)
+    except BaseException:
+        _cleanup(out_dir, specs)
+        raise

@@ -1,0 +1,257 @@
+"""The ingestion job on the database side: status, progress, staging, failures,
+re-processing, recovery after a killed consumer, and the `flask issues` commands."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from magazine_app import storage
+from magazine_app.catalog import publication_by_slug
+from magazine_app.extensions import db
+from magazine_app.models import Issue, IssueStatus, Page, TocEntry
+from magazine_app.processing import (
+    INTERRUPTED,
+    recover_stale_jobs,
+    register_issue,
+    run_ingest_job,
+)
+from tests.conftest import TEST_SIZES, shared_path
+from tests.pdfs import magazine_pdf
+
+HANGING_CHILD = Path(__file__).parent / "ingest" / "hanging_child.py"
+
+
+@pytest.fixture
+def fast(app):  # noqa: ANN001, ANN201
+    app.config["INGEST_SIZES"] = TEST_SIZES
+    app.config["INGEST_PAGE_TIMEOUT"] = 20
+    return app
+
+
+def _register(tmp_path: Path, pages: int = 6, number: int = 228, **kw) -> Issue:  # noqa: ANN003
+    pdf = magazine_pdf(tmp_path / f"m{number}-{pages}.pdf", pages, **kw)
+    issue = register_issue(publication_by_slug("challenge"), number, pdf, period_label="Du 11 au 17")
+    db.session.commit()
+    return issue
+
+
+def _no_staging() -> bool:
+    staging = storage.root() / "staging"
+    return not staging.exists() or not any(staging.iterdir())
+
+
+def test_job_records_pages_toc_and_progress(fast, tmp_path) -> None:  # noqa: ANN001
+    issue = _register(tmp_path, pages=6)
+    seen: list[tuple[int, int]] = []
+    outcome = run_ingest_job(issue.id, on_progress=lambda d, t: seen.append((d, t)))
+    assert outcome.ok
+    db.session.refresh(issue)
+    assert issue.status is IssueStatus.READY and issue.page_count == 6
+    assert (issue.progress_done, issue.progress_total) == (6, 6)
+    assert seen[0] == (0, 6) and seen[-1] == (6, 6)
+    assert issue.toc_source == "outline" and issue.toc_entries[0].title == "Couverture"
+    assert {e.level for e in issue.toc_entries} == {1, 2}
+    page2 = issue.pages[1]
+    assert "Page 2" in page2.text
+    assert any(link.get("page") == 6 for link in page2.links)
+    assert any(link.get("uri") == "https://www.challenge.ma/" for link in issue.pages[2].links)
+    assert page2.renditions["placeholder"].startswith("data:image/jpeg;base64,")
+    for size in ("thumb", "screen", "zoom"):
+        rel = storage.rendition_relpath(issue.id, issue.rendition_dir, page2.renditions[size]["file"])
+        assert storage.resolve(rel).stat().st_size == page2.renditions[size]["bytes"]
+    assert _no_staging()
+
+
+def test_broken_pdf_fails_with_reason_and_leaves_nothing(fast, tmp_path) -> None:  # noqa: ANN001
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    issue = register_issue(publication_by_slug("challenge"), 300, broken)
+    db.session.commit()
+    outcome = run_ingest_job(issue.id)
+    db.session.refresh(issue)
+    assert not outcome.ok
+    assert issue.status is IssueStatus.FAILED
+    assert issue.failure_reason and "PDF" in issue.failure_reason
+    assert issue.rendition_dir is None
+    assert db.session.scalar(select(func.count(Page.id)).where(Page.issue_id == issue.id)) == 0
+    assert _no_staging()
+    assert not storage.issue_root(issue.id).exists()
+
+
+def test_corpus_password_pdf_fails_clearly(fast) -> None:  # noqa: ANN001
+    pdf = shared_path("corpus", "broken", "pypdf-libreoffice-writer-password.pdf")
+    issue = register_issue(publication_by_slug("challenge"), 301, pdf)
+    db.session.commit()
+    run_ingest_job(issue.id)
+    db.session.refresh(issue)
+    assert issue.status is IssueStatus.FAILED
+    assert "mot de passe" in issue.failure_reason
+
+
+@pytest.mark.parametrize(("action", "words"), [("kill", "arrêté"), ("hang", "temps")])
+def test_killed_or_hung_child_ends_as_failure(fast, tmp_path, action, words) -> None:  # noqa: ANN001
+    fast.config["INGEST_PAGE_TIMEOUT"] = 3
+    issue = _register(tmp_path, pages=4, number=400)
+    command = [sys.executable, str(HANGING_CHILD), action, "3"]
+    started = time.monotonic()
+    outcome = run_ingest_job(issue.id, child_command=command)
+    db.session.refresh(issue)
+    assert not outcome.ok and issue.status is IssueStatus.FAILED
+    assert "3" in issue.failure_reason and words in issue.failure_reason, issue.failure_reason
+    assert time.monotonic() - started < 30
+    assert _no_staging()
+
+
+def test_reprocessing_replaces_cleanly(fast, tmp_path) -> None:  # noqa: ANN001
+    issue = _register(tmp_path, pages=6)
+    run_ingest_job(issue.id)
+    db.session.refresh(issue)
+    first_version = issue.rendition_dir
+    pdf = magazine_pdf(tmp_path / "v2.pdf", 4, outline=False, title="v2")
+    register_issue(publication_by_slug("challenge"), issue.number, pdf, replace=True)
+    db.session.commit()
+    assert run_ingest_job(issue.id).ok
+    db.session.refresh(issue)
+    assert issue.page_count == 4 and issue.rendition_dir != first_version
+    assert issue.toc_source == "built"
+    assert db.session.scalar(select(func.count(Page.id)).where(Page.issue_id == issue.id)) == 4
+    assert not (storage.issue_root(issue.id) / first_version).exists()
+    assert [p.name for p in storage.issue_root(issue.id).iterdir()] == [issue.rendition_dir]
+    assert db.session.scalar(select(func.count(TocEntry.id)).where(TocEntry.issue_id == issue.id)) >= 1
+
+
+def test_duplicate_number_refused_without_replace(fast, tmp_path) -> None:  # noqa: ANN001
+    from magazine_app.processing import ProcessingError
+
+    _register(tmp_path, number=500)
+    with pytest.raises(ProcessingError, match="existe déjà"):
+        _register(tmp_path, number=500)
+
+
+def test_stale_jobs_recovered_then_failed_after_bounded_attempts(fast, tmp_path) -> None:  # noqa: ANN001
+    issue = _register(tmp_path, number=600)
+    issue.status, issue.attempts = IssueStatus.PROCESSING, 1
+    db.session.commit()
+    assert recover_stale_jobs() == ([issue.id], [])
+    assert issue.status is IssueStatus.QUEUED
+    issue.status, issue.attempts = IssueStatus.PROCESSING, 2
+    db.session.commit()
+    assert recover_stale_jobs() == ([], [issue.id])
+    assert issue.status is IssueStatus.FAILED and issue.failure_reason == INTERRUPTED
+
+
+def test_enqueue_runs_the_job_through_huey(fast, tmp_path) -> None:  # noqa: ANN001
+    from magazine_app import jobs
+
+    issue = _register(tmp_path, pages=3, number=700)
+    jobs.enqueue("ingest_issue", issue.id)  # HUEY_IMMEDIATE in tests: runs now, in app context
+    db.session.refresh(issue)
+    assert issue.status is IssueStatus.READY
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_ingest_prints_summary_and_publishes(fast, runner, tmp_path) -> None:  # noqa: ANN001
+    pdf = magazine_pdf(tmp_path / "cli.pdf", 5)
+    result = runner.invoke(
+        args=[
+            "issues", "ingest", str(pdf), "--publication", "challenge-auto", "--number", "2",
+            "--period", "Novembre 2021 - Janvier 2022", "--release-date", "2021-11-01", "--publish",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("5 pages, ") and " TOC entries, " in last and last.endswith(" MB")
+    issue = db.session.scalar(select(Issue).where(Issue.number == 2))
+    assert issue.publish_at is not None and issue.status is IssueStatus.READY
+    listing = runner.invoke(args=["issues", "list"]).output
+    assert "challenge-auto" in listing and "ready" in listing and "published" in listing
+
+
+def test_cli_ingest_failure_exits_non_zero(fast, runner, tmp_path) -> None:  # noqa: ANN001
+    bad = tmp_path / "notes.pdf"
+    bad.write_text("pas un pdf")
+    result = runner.invoke(
+        args=["issues", "ingest", str(bad), "--publication", "challenge", "--number", "9"]
+    )
+    assert result.exit_code == 1
+    assert "Ce fichier n'est pas un PDF." in result.output
+    unknown = runner.invoke(args=["issues", "ingest", str(bad), "--publication", "nope", "--number", "1"])
+    assert unknown.exit_code == 2
+
+
+@pytest.mark.slow
+def test_worker_consumes_a_queued_job_and_survives_sigterm(app_config, tmp_path) -> None:  # noqa: ANN001
+    """The real consumer (`flask jobs worker`) in its own process picks up a job that the
+    web side enqueued in SqliteHuey, and stops cleanly on SIGTERM."""
+    from magazine_app import create_app, jobs
+
+    if app_config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("the consumer process test runs on the SQLite default")
+    db_path = tmp_path / "worker.db"
+    cfg = {
+        **app_config,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+        "HUEY_IMMEDIATE": False,
+        "HUEY_SQLITE_PATH": str(tmp_path / "jobs.db"),
+        "INGEST_SIZES": TEST_SIZES,
+    }
+    app = create_app(cfg)
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        issue = register_issue(
+            publication_by_slug("challenge"), 800, magazine_pdf(tmp_path / "w.pdf", 3)
+        )
+        db.session.commit()
+        issue_id = issue.id
+        jobs.enqueue("ingest_issue", issue_id)
+        db.session.remove()
+    env = {
+        **os.environ,
+        "FLASK_APP": "wsgi.py",
+        "MAGAZINE_INSTANCE_PATH": cfg["INSTANCE_PATH"],
+        "DATABASE_URL": cfg["SQLALCHEMY_DATABASE_URI"],
+        "MAGAZINE_HUEY_SQLITE_PATH": cfg["HUEY_SQLITE_PATH"],
+        "MAGAZINE_STORAGE_ROOT": cfg["STORAGE_ROOT"],
+        "MAGAZINE_SECRET_KEY": cfg["SECRET_KEY"],
+        "MAGAZINE_INGEST_SIZES": '{"thumb": 120, "screen": 400, "zoom": 800}',
+    }
+    env.pop("TEST_DATABASE_URL", None)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "jobs", "worker"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        status = None
+        while time.monotonic() < deadline:
+            with app.app_context():
+                status = db.session.get(Issue, issue_id).status
+                db.session.remove()
+            if status in (IssueStatus.READY, IssueStatus.FAILED):
+                break
+            time.sleep(0.5)
+        assert status is IssueStatus.READY
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+    with app.app_context():
+        db.engine.dispose()
