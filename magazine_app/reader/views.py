@@ -34,3 +34,7 @@ def archive() -> str:
 @bp.route("/abonnement")
 def subscribe() -> str:
     return render_template("reader/subscribe.html", plans=subscriptions.public_plans())
+
+
+# Routes defined in sibling modules register on `bp` when imported.
+from . import gate, images, issue_views  # noqa: E402, F401

@@ -1,0 +1,72 @@
+"""Reader JSON endpoints the viewer uses; every answer goes through the gate."""
+
+from __future__ import annotations
+
+import time
+
+from flask import abort, jsonify, render_template, request
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from .. import reading
+from ..access import Level
+from ..extensions import db
+from ..models import Issue
+from .compress import gzipped
+from .gate import access, current_reader, reader_token
+from .views import bp
+
+
+def _issue_or_404(slug: str, number: int) -> Issue:
+    issue = reading.find_issue(slug, number)
+    if issue is None or access(issue).level is Level.NONE:
+        abort(404)  # unpublished issues do not exist for readers
+    return issue
+
+
+@bp.route("/lire/<slug>/<int:number>/pages.json")
+def issue_pages(slug: str, number: int) -> Response:
+    issue = _issue_or_404(slug, number)
+    payload = reading.viewer_payload(issue, access(issue), reader_token(), time.time())
+    response = jsonify(payload)
+    response.headers["Cache-Control"] = "private, no-store"
+    return gzipped(response)
+
+
+@bp.route("/lire/<slug>/<int:number>/texte/<int:page>.json")
+def page_text(slug: str, number: int, page: int) -> Response:
+    issue = _issue_or_404(slug, number)
+    data = reading.page_text(issue, page, access(issue))
+    if data is None:
+        abort(403)
+    if request.args.get("words") == "0":
+        data.pop("words", None)  # the viewer's text alternative needs the text only
+    response = jsonify(data)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/lire/<slug>/<int:number>/position", methods=["POST"])
+@login_required
+def save_position(slug: str, number: int) -> Response:
+    issue = _issue_or_404(slug, number)
+    data = request.get_json(silent=True) or {}
+    page = data.get("page")
+    if not isinstance(page, int) or page < 1:
+        abort(400)
+    row = reading.save_position(current_user, issue, page)
+    db.session.commit()
+    return jsonify({"page": row.page})
+
+
+@bp.route("/lire/<slug>/<int:number>")
+def issue(slug: str, number: int) -> str:
+    """The issue page: cover, period, page count, TOC (each entry opens the viewer at its
+    page) and, for readers without full access, the preview offer."""
+    issue = _issue_or_404(slug, number)
+    return render_template(
+        "reader/issue.html",
+        issue=issue,
+        access=access(issue),
+        resume=reading.saved_position(current_reader(), issue),
+    )

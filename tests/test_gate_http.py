@@ -1,0 +1,245 @@
+"""The gate over HTTP, judged by the bytes actually served or refused."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import event, select
+
+from magazine_app import storage
+from magazine_app.extensions import db
+from magazine_app.models import Plan, Role, Subscription, SubscriptionStatus, utcnow
+
+SIZES = ("thumb", "screen", "zoom")
+
+
+@pytest.fixture
+def subscribe(app):  # noqa: ANN001, ANN201
+    def give(user, plan_code: str = "challenge-1an", **kw):  # noqa: ANN001, ANN202
+        plan = db.session.scalar(select(Plan).where(Plan.code == plan_code))
+        sub = Subscription(
+            user=user,
+            plan=plan,
+            status=kw.get("status", SubscriptionStatus.ACTIVE),
+            starts_on=kw.get("starts_on", date.today() - timedelta(days=30)),
+            ends_on=kw.get("ends_on", date.today() + timedelta(days=335)),
+        )
+        db.session.add(sub)
+        db.session.commit()
+        return sub
+
+    return give
+
+
+def payload(client, issue):  # noqa: ANN001, ANN201
+    response = client.get(f"/lire/{issue.publication.slug}/{issue.number}/pages.json")
+    return response
+
+
+def fetch_all_images(client, pages_json) -> dict[int, dict[str, int]]:  # noqa: ANN001
+    """{page: {size: status}} for every URL the viewer received."""
+    result: dict[int, dict[str, int]] = {}
+    for page in pages_json["pages"]:
+        for size in SIZES:
+            if size in page:
+                result.setdefault(page["number"], {})[size] = client.get(page[size]["url"]).status_code
+    return result
+
+
+def real_bytes(app, issue, number: int, size: str) -> bytes:  # noqa: ANN001
+    page = issue.pages[number - 1]
+    rel = storage.rendition_relpath(issue.id, issue.rendition_dir, page.renditions[size]["file"])
+    return storage.resolve(rel).read_bytes()
+
+
+def test_anonymous_gets_preview_pages_only(app, client, make_issue) -> None:  # noqa: ANN001
+    issue = make_issue(pages=8, preview_pages=3)
+    data = payload(client, issue).get_json()
+    assert data["access"]["level"] == "preview"
+    unlocked = [p["number"] for p in data["pages"] if not p["locked"]]
+    assert unlocked == [1, 2, 3]
+    for p in data["pages"]:
+        if p["locked"]:
+            assert not any(k in p for k in (*SIZES, "links"))
+            assert p["placeholder"].startswith("data:image/jpeg;base64,")
+            assert len(p["placeholder"]) < 2000  # tiny and illegible
+    served = fetch_all_images(client, data)
+    assert served == {n: dict.fromkeys(SIZES, 200) for n in (1, 2, 3)}
+    first = client.get(data["pages"][0]["screen"]["url"])
+    assert first.data == real_bytes(app, issue, 1, "screen")
+    assert first.headers["Cache-Control"].startswith("private")
+    assert first.headers.get("ETag")
+    # Text of a locked page is refused; of a preview page, given.
+    base = f"/lire/challenge/{issue.number}/texte"
+    assert client.get(f"{base}/2.json").status_code == 200
+    assert client.get(f"{base}/5.json").status_code == 403
+
+
+def test_subscriber_gets_every_page_at_every_size(app, client, auth, make_issue, make_user, subscribe) -> None:  # noqa: ANN001, E501
+    issue = make_issue(pages=8)
+    subscribe(make_user("abonne@example.com"))
+    auth.login("abonne@example.com")
+    data = payload(client, issue).get_json()
+    assert data["access"]["level"] == "full"
+    served = fetch_all_images(client, data)
+    assert served == {n: dict.fromkeys(SIZES, 200) for n in range(1, 9)}
+    assert client.get(data["pages"][7]["zoom"]["url"]).data == real_bytes(app, issue, 8, "zoom")
+    assert client.get(f"/lire/challenge/{issue.number}/texte/8.json").get_json()["text"]
+
+
+@pytest.mark.parametrize(
+    "situation", ["other_publication", "expired", "no_back_issues", "reader_without_plan"]
+)
+def test_refused_readers_get_preview_only(client, auth, make_issue, make_user, subscribe, situation) -> None:  # noqa: ANN001, E501
+    issue = make_issue(pages=6, release_date=date(2020, 1, 10))
+    user = make_user("x@example.com")
+    if situation == "other_publication":
+        subscribe(user, "challenge-auto-1an")
+    elif situation == "expired":
+        subscribe(user, status=SubscriptionStatus.EXPIRED)
+    elif situation == "no_back_issues":
+        subscribe(user, "challenge-numeros-parus")  # the issue is from 2020
+    auth.login("x@example.com")
+    data = payload(client, issue).get_json()
+    assert data["access"]["level"] == "preview"
+    assert [p["number"] for p in data["pages"] if not p["locked"]] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("when", ["unpublished", "scheduled"])
+def test_unpublished_or_scheduled_issue_is_invisible(client, auth, make_issue, make_user, subscribe, when) -> None:  # noqa: ANN001, E501
+    publish = False if when == "unpublished" else utcnow() + timedelta(days=1)
+    issue = make_issue(published=publish)
+    subscribe(make_user("s@example.com"))
+    auth.login("s@example.com")
+    for url in (
+        f"/lire/challenge/{issue.number}",
+        f"/lire/challenge/{issue.number}/pages.json",
+        f"/lire/challenge/{issue.number}/texte/1.json",
+    ):
+        assert client.get(url).status_code == 404
+
+
+def test_staff_reads_unpublished_issue(client, auth, make_issue, make_user) -> None:  # noqa: ANN001
+    issue = make_issue(published=False)
+    make_user("staff@example.com", role=Role.STAFF)
+    auth.login("staff@example.com")
+    data = payload(client, issue).get_json()
+    assert all(not p["locked"] for p in data["pages"])
+
+
+def _signed(url: str) -> tuple[str, dict[str, str]]:
+    parts = urlsplit(url)
+    return parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}
+
+
+def test_tampered_expired_and_foreign_urls_refused(app, client, make_issue) -> None:  # noqa: ANN001
+    issue = make_issue(pages=8)
+    data = payload(client, issue).get_json()
+    url = data["pages"][0]["screen"]["url"]
+    path, q = _signed(url)
+    assert client.get(url).status_code == 200
+    # Tampered signature, missing signature, other expiry
+    assert client.get(f"{path}?e={q['e']}&s={q['s'][:-2]}xx").status_code == 403
+    assert client.get(path).status_code == 403
+    assert client.get(f"{path}?e={int(q['e']) + 3600}&s={q['s']}").status_code == 403
+    # Changing page or size in the URL gains nothing: the signature covers the path.
+    locked_page = issue.pages[6]
+    for size in SIZES:
+        rel = storage.rendition_relpath(issue.id, issue.rendition_dir, locked_page.renditions[size]["file"])
+        assert client.get(f"/img/{rel}?e={q['e']}&s={q['s']}").status_code == 403
+    zoom_of_page1 = issue.pages[0].renditions["zoom"]["file"]
+    rel = storage.rendition_relpath(issue.id, issue.rendition_dir, zoom_of_page1)
+    assert client.get(f"/img/{rel}?e={q['e']}&s={q['s']}").status_code == 403
+    # Another browser (no reader cookie, or its own) cannot use the URL.
+    other = app.test_client()
+    assert other.get(url).status_code == 403
+    payload(other, issue)  # gets its own token
+    assert other.get(url).status_code == 403
+    # Expired: a URL signed in the past.
+    with app.test_request_context():
+        token = client.get_cookie(storage.READER_COOKIE).value
+        old = storage.sign_image_url(path.removeprefix("/img/"), token, time.time() - 3600)
+    assert client.get(old).status_code == 410
+
+
+def test_traversal_refused(client, make_issue) -> None:  # noqa: ANN001
+    make_issue()
+    for bad in ("/img/../instance/secret_key", "/img/%2e%2e/%2e%2e/etc/passwd", "/img/originals/x.pdf"):
+        assert client.get(bad).status_code in (403, 404)
+
+
+def test_image_endpoint_does_not_query_the_database(app, client, make_issue) -> None:  # noqa: ANN001
+    issue = make_issue()
+    url = payload(client, issue).get_json()["pages"][0]["thumb"]["url"]
+    statements: list[str] = []
+
+    def count(*args):  # noqa: ANN002, ANN202
+        statements.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert statements == []
+
+
+def test_revoked_subscription_stops_new_urls_at_once(client, auth, make_issue, make_user, subscribe) -> None:  # noqa: ANN001, E501
+    issue = make_issue(pages=8)
+    sub = subscribe(make_user("r@example.com"))
+    auth.login("r@example.com")
+    before = payload(client, issue).get_json()
+    assert not before["pages"][6]["locked"]
+    old_url = before["pages"][6]["screen"]["url"]
+    sub.status = SubscriptionStatus.EXPIRED
+    db.session.commit()
+    after = payload(client, issue).get_json()
+    assert after["pages"][6]["locked"] and "screen" not in after["pages"][6]
+    # An already-issued URL lives only until its (short) expiry.
+    _, q = _signed(old_url)
+    assert int(q["e"]) - time.time() <= 15 * 60
+
+
+def test_accel_redirect_hands_the_file_to_nginx(app, client, make_issue) -> None:  # noqa: ANN001
+    issue = make_issue()
+    app.config["IMAGE_ACCEL_REDIRECT"] = "/_protected/"
+    url = payload(client, issue).get_json()["pages"][0]["screen"]["url"]
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.data == b""
+    assert response.headers["X-Accel-Redirect"].startswith("/_protected/issues/")
+
+
+def test_image_rate_limit_slows_a_scraper(app_config, make_issue) -> None:  # noqa: ANN001
+    from magazine_app import create_app
+    from magazine_app.extensions import limiter
+
+    app_config["RATELIMIT_ENABLED"] = True
+    app_config["IMAGE_RATE_LIMIT"] = "5 per minute"
+    limited = create_app(app_config)
+    limiter.reset()
+    client = limited.test_client()
+    issue = make_issue()
+    with limited.app_context():
+        url = client.get(f"/lire/challenge/{issue.number}/pages.json").get_json()["pages"][0]["thumb"]["url"]
+        codes = [client.get(url).status_code for _ in range(7)]
+    limiter.reset()
+    assert codes[:5] == [200] * 5 and codes[5] == 429
+
+
+def test_nginx_secure_link_construction(app, client, make_issue, runner) -> None:  # noqa: ANN001
+    """Recompute a URL's signature the way nginx's secure_link_md5 does, from the
+    secret `flask images secret` prints: the README's nginx block would accept it."""
+    import base64
+    import hashlib
+
+    issue = make_issue()
+    url = payload(client, issue).get_json()["pages"][0]["screen"]["url"]
+    path, q = _signed(url)
+    token = client.get_cookie(storage.READER_COOKIE).value
+    secret = runner.invoke(args=["images", "secret"]).output.strip()
+    md5 = hashlib.md5(f"{q['e']}{path}{token} {secret}".encode()).digest()  # noqa: S324
+    assert base64.urlsafe_b64encode(md5).rstrip(b"=").decode() == q["s"]
