@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     load_config(app, test_config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable French in JSON
 
     from . import cli, errors, i18n, jobs, security
     from .auth import init_auth
@@ -50,11 +51,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_auth(app)
     jobs.init_app(app)
 
+    from .api import bp as api_bp
     from .auth.views import bp as auth_bp
     from .reader.views import bp as reader_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(reader_bp)
+    app.register_blueprint(api_bp)
 
     errors.init_app(app)
     cli.init_app(app)

@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from . import accounts, jobs
+from . import accounts, billing_cli, jobs
 from .extensions import db
 from .models import Role, User
 
@@ -125,3 +125,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(demo_command)
+    billing_cli.init_app(app)

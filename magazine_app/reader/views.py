@@ -38,3 +38,4 @@ def subscribe() -> str:
 
 # Routes defined in sibling modules register on `bp` when imported.
 from . import gate, images, issue_views  # noqa: E402, F401
+from . import subscription_views  # noqa: E402, F401  (« Mon abonnement »)

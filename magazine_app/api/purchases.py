@@ -1,0 +1,140 @@
+"""POST /api/v1/purchases: single-issue purchases, made safe to retry by Idempotency-Key.
+
+The first successful answer (status and body) is stored with the key, in the same
+transaction as the purchase: a retry gets that answer back without acting again, and two
+concurrent requests with the same key cannot both act (unique constraint on client+key).
+Errors are not stored, so a request refused for a missing issue may be retried later."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from flask import g, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import subscriptions
+from ..extensions import db
+from ..models import IdempotencyRecord, Issue, User
+from . import ApiError, bp, serializers
+from . import validation as v
+from .views import welcome
+
+REPLAY_HEADER = "Idempotent-Replayed"
+
+
+def _request_hash() -> str:
+    """What makes two requests "the same": method, path and body (canonical when JSON)."""
+    data = request.get_json(silent=True)
+    if data is not None:
+        body = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        payload = body.encode("utf-8", "surrogatepass")
+    else:
+        payload = request.get_data()
+    head = f"{request.method} {request.path}\n".encode()
+    return hashlib.sha256(head + payload).hexdigest()
+
+
+def _record(key: str) -> IdempotencyRecord | None:
+    return db.session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.api_client_id == g.api_client.id, IdempotencyRecord.key == key
+        )
+    )
+
+
+def _replay(record: IdempotencyRecord, request_hash: str) -> ResponseReturnValue:
+    if record.request_hash != request_hash:
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            "Cette clé d'idempotence a déjà servi pour une autre requête.",
+        )
+    return (
+        json.loads(record.response_body),
+        record.response_status,
+        {REPLAY_HEADER: "true"},
+    )
+
+
+def _idempotency_key() -> str:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        raise ApiError(
+            400, "idempotency_key_missing", "En-tête Idempotency-Key obligatoire pour cet appel."
+        )
+    if not v.IDEMPOTENCY_KEY_RE.match(key):
+        raise ApiError(
+            400,
+            "invalid_idempotency_key",
+            "Idempotency-Key : 1 à 200 caractères ASCII visibles.",
+        )
+    return key
+
+
+@bp.post("/purchases")
+def create_purchase() -> ResponseReturnValue:
+    key = _idempotency_key()
+    request_hash = _request_hash()
+    record = _record(key)
+    if record is not None:
+        return _replay(record, request_hash)
+
+    data = v.json_body()
+    email = v.email(v.required(data, "email"))
+    pub_slug = v.code(v.required(data, "publication"), "publication")
+    number = v.integer(v.required(data, "number"), "number", minimum=1)
+    reference = v.reference(v.required(data, "billing_reference"))
+    issue = subscriptions.issue_by_number(pub_slug, number)
+    if issue is None:
+        raise v.invalid("number", f"aucun numéro {number} de « {pub_slug} ».", "unknown_issue")
+
+    try:
+        body, status, user, account_created = _record_purchase(
+            key, request_hash, email, issue, reference
+        )
+    except IntegrityError as exc:
+        # A concurrent request (same key, or same purchase) wrote first: answer as it did.
+        db.session.rollback()
+        record = _record(key)
+        if record is not None:
+            return _replay(record, request_hash)
+        raise ApiError(
+            409, "concurrent_request", "Une requête concurrente a enregistré cet achat : réessayez."
+        ) from exc
+    if account_created:
+        welcome(user)
+    return body, status
+
+
+def _record_purchase(
+    key: str, request_hash: str, email: str, issue: Issue, reference: str
+) -> tuple[dict[str, Any], int, User, bool]:
+    """Act and store the answer in one transaction (IntegrityError when another request
+    with the same key or the same purchase committed first)."""
+    user, account_created = subscriptions.find_or_create_reader(email)
+    try:
+        purchase, created = subscriptions.purchase_issue(user, issue, reference)
+    except subscriptions.PurchaseConflict as exc:
+        db.session.rollback()
+        raise ApiError(409, exc.code, str(exc)) from exc
+    body: dict[str, Any] = {
+        "purchase": serializers.purchase(purchase),
+        "created": created,
+        "account_created": account_created,
+    }
+    status = 201 if created else 200
+    db.session.add(
+        IdempotencyRecord(
+            api_client_id=g.api_client.id,
+            key=key,
+            request_hash=request_hash,
+            response_status=status,
+            response_body=json.dumps(body, ensure_ascii=False),
+        )
+    )
+    db.session.commit()
+    return body, status, user, account_created

@@ -1,0 +1,232 @@
+"""Command line for subscriptions and billing API keys:
+
+    flask subscriptions grant EMAIL PLAN_CODE --until YYYY-MM-DD [--from DATE]
+    flask subscriptions revoke EMAIL [PLAN_CODE]
+    flask subscriptions list [EMAIL]
+    flask subscriptions import FILE.csv
+    flask api-keys create NAME | list | revoke PREFIX_OR_ID
+
+Commands call the same domain functions as the views and the API, and commit once."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from . import accounts, api_keys, subscriptions
+from .access import is_current
+from .extensions import db
+from .models import Subscription, User, local_date
+from .subscription_import import COLUMNS, REQUIRED_COLUMNS, Outcome, accounts_created
+
+subscriptions_cli = AppGroup("subscriptions", help="Grant, revoke, list and import subscriptions.")
+api_keys_cli = AppGroup("api-keys", help="Keys of the billing API.")
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter("expected YYYY-MM-DD") from exc
+
+
+def _user(email: str) -> User:
+    user = accounts.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No account for {email}.")
+    return user
+
+
+def _require_server_name() -> None:
+    """Links in e-mails need the public host name outside a web request."""
+    if not current_app.config.get("SERVER_NAME"):
+        raise click.ClickException(
+            "Set MAGAZINE_SERVER_NAME (e.g. emag.challenge.ma) to e-mail links from the "
+            "command line."
+        )
+
+
+def _welcome(users: list[User]) -> None:
+    from .auth.views import send_reset_mail
+
+    for user in users:
+        send_reset_mail(user, welcome=True)
+        click.echo(f"Set-your-password link sent to {user.email}.")
+
+
+@subscriptions_cli.command("grant")
+@click.argument("email")
+@click.argument("plan_code")
+@click.option("--until", "until", required=True, callback=_date, help="Last day (YYYY-MM-DD).")
+@click.option("--from", "from_", callback=_date, help="First day (default: today).")
+@click.option("--note", default="", help="Why (kept with the subscription).")
+@click.option("--create", is_flag=True, help="Create the account (and e-mail a link) if needed.")
+def grant_command(
+    email: str, plan_code: str, until: date, from_: date | None, note: str, create: bool
+) -> None:
+    """Give EMAIL a subscription to PLAN_CODE by hand (no billing reference)."""
+    plan = subscriptions.plan_by_code(plan_code)
+    if plan is None:
+        codes = ", ".join(p.code for p in subscriptions.all_plans())
+        raise click.ClickException(f"Unknown plan {plan_code!r} (plans: {codes}).")
+    new_users: list[User] = []
+    user = accounts.find_user(email)
+    if user is None and create:
+        _require_server_name()
+    try:
+        if user is None:
+            if not create:
+                raise click.ClickException(f"No account for {email} (add --create).")
+            user = accounts.create_user(email, None)
+            new_users.append(user)
+        sub = subscriptions.grant(
+            user, plan, from_ or local_date(), until, note=note or "Accordé en ligne de commande"
+        )
+    except (accounts.AccountError, subscriptions.SubscriptionError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Granted {plan.code} to {user.email} from {sub.starts_on} to {sub.ends_on}.")
+    _welcome(new_users)
+
+
+@subscriptions_cli.command("revoke")
+@click.argument("email")
+@click.argument("plan_code", required=False)
+def revoke_command(email: str, plan_code: str | None) -> None:
+    """End EMAIL's current subscriptions now (only those of PLAN_CODE when given)."""
+    user = _user(email)
+    today = local_date()
+    targets = [
+        s
+        for s in subscriptions.current_subscriptions(user, today)
+        if plan_code is None or s.plan.code == plan_code
+    ]
+    if not targets:
+        which = f" to {plan_code}" if plan_code else ""
+        raise click.ClickException(f"{user.email} has no current subscription{which}.")
+    for sub in targets:
+        subscriptions.revoke(sub, today=today)
+        click.echo(f"Revoked {sub.plan.code} of {user.email} (id {sub.id}).")
+    db.session.commit()
+
+
+@subscriptions_cli.command("list")
+@click.argument("email", required=False)
+def list_command(email: str | None) -> None:
+    """List subscriptions (of one account when EMAIL is given)."""
+    stmt = (
+        select(Subscription)
+        .options(selectinload(Subscription.user), selectinload(Subscription.plan))
+        .order_by(Subscription.id)
+    )
+    if email:
+        stmt = stmt.where(Subscription.user_id == _user(email).id)
+    rows = list(db.session.scalars(stmt))
+    if not rows:
+        click.echo("No subscriptions.")
+        return
+    today = local_date()
+    width = max(len(s.user.email) for s in rows)
+    for s in rows:
+        state = "current" if is_current(s, today) else "not current"
+        click.echo(
+            f"{s.id:>5}  {s.user.email:<{width}}  {s.plan.code:<24} {s.status.value:<9} "
+            f"{s.starts_on} -> {s.ends_on}  {state:<11}  ref {s.billing_reference or '-'}"
+            f"  v{s.version}"
+        )
+
+
+@subscriptions_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--send-welcome", is_flag=True, help="E-mail a link to each account created.")
+def import_command(file: Path, send_welcome: bool) -> None:
+    """Import subscribers from a CSV file with the columns
+    email,name,plan,starts_on,ends_on,status,billing_reference (UTF-8, comma-separated).
+
+    Each row is applied or refused on its own; exit status 1 when any row is refused."""
+    if send_welcome:
+        _require_server_name()
+    with file.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        header = [h.strip() for h in reader.fieldnames or []]
+        missing = [c for c in REQUIRED_COLUMNS if c not in header]
+        if missing:
+            raise click.ClickException(
+                f"Missing column(s): {', '.join(missing)} (expected: {','.join(COLUMNS)})."
+            )
+        reader.fieldnames = header
+        reports = subscriptions.import_subscribers(reader)
+    db.session.commit()
+    for r in reports:
+        extra = " (account created)" if r.account_created else ""
+        reason = f": {r.reason}" if r.reason else ""
+        click.echo(f"line {r.line}: {r.email or '?'} {r.outcome.value}{extra}{reason}")
+    counts = {o: sum(r.outcome is o for r in reports) for o in Outcome}
+    click.echo(
+        f"{len(reports)} row(s): "
+        + ", ".join(f"{counts[o]} {o.value}" for o in Outcome)
+        + f"; {sum(r.account_created for r in reports)} account(s) created."
+    )
+    if send_welcome:
+        _welcome(accounts_created(reports))
+    if counts[Outcome.REFUSED]:
+        raise SystemExit(1)
+
+
+@api_keys_cli.command("create")
+@click.argument("name")
+def create_key_command(name: str) -> None:
+    """Create a key for a billing system; the key is printed once, never stored."""
+    try:
+        client, key = api_keys.create_key(name)
+    except api_keys.ApiKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Created API key {client.key_prefix} (id {client.id}) for {client.name!r}.")
+    click.echo("Copy it now, it will not be shown again:")
+    click.echo(key)
+
+
+@api_keys_cli.command("list")
+def list_keys_command() -> None:
+    """List keys (prefix, name, creation, last use, revocation); never the keys."""
+    rows = api_keys.list_keys()
+    if not rows:
+        click.echo("No API keys.")
+        return
+    for c in rows:
+        used = f"{c.last_used_at:%Y-%m-%d %H:%M}" if c.last_used_at else "never"
+        state = f"revoked {c.revoked_at:%Y-%m-%d %H:%M}" if c.revoked_at else "active"
+        click.echo(
+            f"{c.id:>4}  {c.key_prefix:<12}  {c.name:<24}  created {c.created_at:%Y-%m-%d}  "
+            f"last used {used}  {state}"
+        )
+
+
+@api_keys_cli.command("revoke")
+@click.argument("prefix_or_id")
+def revoke_key_command(prefix_or_id: str) -> None:
+    """Revoke a key at once (by its id or its visible prefix)."""
+    try:
+        client = api_keys.find_key(prefix_or_id)
+    except api_keys.ApiKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not api_keys.revoke_key(client):
+        click.echo(f"Key {client.key_prefix} (id {client.id}) was already revoked.")
+        return
+    db.session.commit()
+    click.echo(f"Revoked key {client.key_prefix} (id {client.id}, {client.name!r}).")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(subscriptions_cli)
+    app.cli.add_command(api_keys_cli)
