@@ -7,7 +7,8 @@ bind = os.environ.get("MAGAZINE_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("MAGAZINE_THREADS", "4"))
-timeout = 60
+# Uploads of up to MAX_UPLOAD_BYTES stream through a worker thread: allow slow links.
+timeout = 300
 graceful_timeout = 10
 # Uploads of tens of MB: stream to disk, do not buffer in memory (see staff upload).
 limit_request_line = 8190

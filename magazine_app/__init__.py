@@ -54,10 +54,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
     from .reader.views import bp as reader_bp
+    from .staff import bp as staff_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(reader_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(staff_bp)
 
     errors.init_app(app)
     cli.init_app(app)

@@ -25,8 +25,23 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "REDIS_URL": None,
         "STORAGE_ROOT": str(PROJECT_ROOT / "uploads"),
-        "MAX_CONTENT_LENGTH": 300 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # forms and JSON; the PDF upload streams
+        # its body itself (staff/streaming.py) and enforces MAX_UPLOAD_BYTES
         "MAX_PDF_PAGES": 400,
+        "MAX_UPLOAD_BYTES": 300 * 1024 * 1024,  # staff PDF uploads (streamed to disk)
+        "STAFF_POLL_SECONDS": 1.0,  # how often the processing page asks for progress
+        # Ingestion: child processes, each with a wall-clock and a memory limit
+        "INGEST_WORKERS": 2,
+        "INGEST_PAGE_TIMEOUT": 60,
+        "INGEST_TOTAL_TIMEOUT": 1800,
+        "INGEST_MEMORY_MB": 1500,
+        "INGEST_SIZES": None,  # e.g. {"thumb": 240, "screen": 1600, "zoom": 3200}
+        # Page images: signed URLs valid >= TTL s, stable for BUCKET s; nginx shares the secret
+        "IMAGE_URL_TTL": 600,
+        "IMAGE_URL_BUCKET": 300,
+        "IMAGE_URL_SECRET": None,
+        "IMAGE_ACCEL_REDIRECT": None,  # e.g. "/_protected/" to let nginx send the bytes
+        "IMAGE_RATE_LIMIT": "300 per minute;4000 per hour",
         # Sessions and cookies
         "SESSION_COOKIE_NAME": "magazine_session",
         "SESSION_COOKIE_HTTPONLY": True,

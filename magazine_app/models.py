@@ -12,6 +12,7 @@ import json
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -36,6 +37,16 @@ from .extensions import db
 def utcnow() -> datetime:
     """Naive UTC now: the one clock of the database."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+PUBLISHER_TZ = ZoneInfo("Africa/Casablanca")
+
+
+def local_date(moment: datetime | None = None) -> date:
+    """The publisher's calendar date at `moment` (naive UTC; default now). Subscription
+    periods and release dates are days in Casablanca, not in UTC."""
+    moment = moment or utcnow()
+    return moment.replace(tzinfo=UTC).astimezone(PUBLISHER_TZ).date()
 
 
 def _enum(cls: type[StrEnum], name: str) -> Enum:
@@ -380,3 +391,65 @@ class ReadingPosition(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     issue: Mapped[Issue] = relationship()
+
+
+# --------------------------------------------------------------------------- staff: audit, statistics
+
+
+class AuditEvent(db.Model):
+    """One staff action that changed content or access: who, what, when. The actor's
+    e-mail is copied so that the line stays readable after the account is deleted."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    actor_email: Mapped[str] = mapped_column(String(254), default="")
+    action: Mapped[str] = mapped_column(String(40), index=True)  # e.g. "issue.publish"
+    target_type: Mapped[str] = mapped_column(String(20), default="")  # "issue", "user", ...
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class IssueReader(db.Model):
+    """One reader (account, or anonymous browser token) of one issue: when they came,
+    how long they read, which pages they saw. Updated once per batch of viewer events."""
+
+    __tablename__ = "issue_readers"
+    __table_args__ = (UniqueConstraint("issue_id", "reader_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    reader_key: Mapped[str] = mapped_column(String(64))  # "u<id>" or "t<hash of token>"
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_page: Mapped[int] = mapped_column(Integer, default=1)
+    seconds: Mapped[int] = mapped_column(Integer, default=0)
+    pages_seen: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+    issue: Mapped[Issue] = relationship()
+
+
+class PageStat(db.Model):
+    """Counters per (issue, page, day), upserted once per batch: new readers of the page,
+    viewer events and seconds. Never one write per image request."""
+
+    __tablename__ = "page_stats"
+    __table_args__ = (UniqueConstraint("issue_id", "page", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    page: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date)
+    readers: Mapped[int] = mapped_column(Integer, default=0)
+    views: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,57 @@
+"""Batched reading events from the viewer (statistics for staff).
+
+`POST /lire/<slug>/<number>/evenements` with JSON {"events": [{"page": n, "seconds": s}],
+"csrf_token": "..."}: sent every ~30 s and on pagehide with navigator.sendBeacon, which
+cannot set headers, hence the CSRF token in the body (checked here; the route is exempt
+from CSRFProtect's header/form check). Only pages the gate lets this reader see count;
+staff reading is not counted. Answers 204 (nothing to read back)."""
+
+from __future__ import annotations
+
+import json
+
+from flask import abort, request
+from flask_wtf.csrf import ValidationError, validate_csrf
+from werkzeug.wrappers import Response
+
+from .. import reading, stats
+from ..access import Level
+from ..extensions import csrf, db
+from ..models import utcnow
+from .gate import access, current_reader, reader_token
+from .views import bp
+
+MAX_BODY = 32 * 1024
+
+
+@bp.route("/lire/<slug>/<int:number>/evenements", methods=["POST"])
+@csrf.exempt
+def reading_events(slug: str, number: int) -> Response:
+    if (request.content_length or 0) > MAX_BODY:
+        abort(413)
+    try:
+        data = json.loads(request.get_data(cache=False, as_text=True) or "null")
+    except ValueError:
+        abort(400)
+    token = data.get("csrf_token") if isinstance(data, dict) else None
+    try:
+        validate_csrf(token)
+    except ValidationError:
+        abort(400, "Jeton CSRF manquant ou invalide.")
+    try:
+        events = stats.parse_events(data)
+    except stats.EventError as exc:
+        abort(400, str(exc))
+    issue = reading.find_issue(slug, number)
+    if issue is None:
+        abort(404)
+    verdict = access(issue)
+    if verdict.level is Level.NONE:
+        abort(404)  # unpublished issues do not exist for readers
+    user = current_reader()
+    key = stats.reader_key(user, reader_token())
+    if key is None or (user is not None and user.is_staff) or not events:
+        return Response(status=204)
+    stats.record_events(issue, verdict, key, user, events, utcnow())
+    db.session.commit()
+    return Response(status=204)

@@ -1,0 +1,44 @@
+"""The staff console ("Rédaction", /redaction/): upload, processing progress, metadata and
+TOC editing, publishing, subscribers, statistics and the audit log.
+
+Every route of the blueprint is closed to anonymous users (login redirect) and readers
+(403) by one `before_request` check, so no view can forget it; admin-only views add
+`admin_required`. Views are thin: the work is in editorial.py, stats.py, audit.py and
+subscriptions.py."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app
+from flask_login import current_user
+
+bp = Blueprint("staff", __name__, url_prefix="/redaction")
+
+DEFAULT_MAX_UPLOAD_BYTES = 300 * 1024 * 1024
+
+
+@bp.record_once
+def _defaults(state) -> None:
+    # MAGAZINE_MAX_UPLOAD_BYTES in the environment sets MAX_UPLOAD_BYTES (config.py).
+    state.app.config.setdefault("MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
+    state.app.config.setdefault("STAFF_POLL_SECONDS", 1.0)
+
+
+@bp.before_request
+def _staff_only():
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+    if not current_user.is_staff:
+        abort(403)
+    return None
+
+
+# Routes defined in sibling modules register on `bp` when imported.
+from . import (  # noqa: E402
+    audit_views,  # noqa: F401
+    helpers,  # noqa: F401
+    issue_views,  # noqa: F401
+    publish_views,  # noqa: F401
+    stats_views,  # noqa: F401
+    subscriber_views,  # noqa: F401
+    upload_views,  # noqa: F401
+)

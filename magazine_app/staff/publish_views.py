@@ -1,0 +1,98 @@
+"""Publishing an issue (now, at a scheduled time, withdrawn) and deleting it."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from .. import audit, editorial
+from ..extensions import db
+from ..models import utcnow
+from . import bp
+from .forms import ActionForm, ScheduleForm
+from .helpers import get_issue, local_datetime, staff_user
+
+
+def _back(issue_id: int) -> Response:
+    return redirect(url_for("staff.issue", issue_id=issue_id))
+
+
+@bp.route("/numeros/<int:issue_id>/publier", methods=["POST"])
+def publish(issue_id: int) -> Response:
+    issue = get_issue(issue_id)
+    if ActionForm().validate_on_submit():
+        try:
+            editorial.publish_now(issue, utcnow())
+        except editorial.EditorialError as exc:
+            flash(str(exc), "error")
+        else:
+            audit.record(staff_user(), "issue.publish", audit.issue_label(issue), issue)
+            db.session.commit()
+            flash("Le numéro est en ligne.", "success")
+    return _back(issue.id)
+
+
+@bp.route("/numeros/<int:issue_id>/programmer", methods=["POST"])
+def schedule(issue_id: int) -> Response:
+    issue = get_issue(issue_id)
+    form = ScheduleForm()
+    if form.validate_on_submit():
+        at_utc = editorial.local_to_utc(form.publish_at.data)
+        try:
+            editorial.schedule(issue, at_utc, utcnow())
+        except editorial.EditorialError as exc:
+            flash(str(exc), "error")
+        else:
+            when = local_datetime(at_utc)
+            audit.record(
+                staff_user(),
+                "issue.schedule",
+                f"{audit.issue_label(issue)} : le {when}",
+                issue,
+                {"publish_at_utc": at_utc.isoformat()},
+            )
+            db.session.commit()
+            flash(f"Publication programmée le {when} (heure de Casablanca).", "success")
+    else:
+        for error in form.publish_at.errors:
+            flash(f"Date de publication : {error}", "error")
+    return _back(issue.id)
+
+
+@bp.route("/numeros/<int:issue_id>/depublier", methods=["POST"])
+def unpublish(issue_id: int) -> Response:
+    issue = get_issue(issue_id)
+    if ActionForm().validate_on_submit():
+        editorial.unpublish(issue)
+        audit.record(staff_user(), "issue.unpublish", audit.issue_label(issue), issue)
+        db.session.commit()
+        flash("Le numéro n'est plus visible des lecteurs.", "success")
+    return _back(issue.id)
+
+
+@bp.route("/numeros/<int:issue_id>/supprimer", methods=["GET", "POST"])
+def delete(issue_id: int) -> str | Response:
+    """GET asks for confirmation; POST deletes (rows, then files once committed)."""
+    issue = get_issue(issue_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        label = audit.issue_label(issue)
+        try:
+            paths = editorial.delete_issue(issue)
+        except editorial.EditorialError as exc:
+            flash(str(exc), "error")
+            return _back(issue_id)
+        audit.record(
+            staff_user(),
+            "issue.delete",
+            label,
+            None,
+            {"issue_id": issue_id, "source_sha256": issue.source_sha256},
+        )
+        db.session.commit()
+        editorial.remove_files(paths)
+        flash(f"{label} est supprimé, avec ses fichiers.", "success")
+        return redirect(url_for("staff.dashboard"))
+    return render_template(
+        "staff/delete.html", issue=issue, form=form, can_delete=editorial.can_delete(issue)
+    )

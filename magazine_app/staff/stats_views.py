@@ -1,0 +1,55 @@
+"""Per-issue reading statistics: figures, SVG charts and a CSV export."""
+
+from __future__ import annotations
+
+from flask import Response, render_template
+
+from .. import stats
+from . import bp
+from .charts import bar_chart
+from .helpers import get_issue
+
+
+@bp.route("/numeros/<int:issue_id>/statistiques")
+def issue_stats(issue_id: int) -> str:
+    issue = get_issue(issue_id)
+    figures = stats.issue_stats(issue)
+    top = figures.most_read(10)
+    pages_chart = bar_chart(
+        [(str(p.page), p.readers) for p in figures.pages],
+        title="Lecteurs par page",
+        unit=" lecteur(s)",
+        highlight={str(p.page) for p in top[:3]},
+    )
+    days_chart = (
+        bar_chart(
+            [(d.strftime("%d/%m"), count) for d, count in figures.days],
+            title="Nouveaux lecteurs par jour",
+            unit=" lecteur(s)",
+        )
+        if figures.days
+        else None
+    )
+    return render_template(
+        "staff/stats.html",
+        issue=issue,
+        figures=figures,
+        top=top,
+        pages_chart=pages_chart,
+        days_chart=days_chart,
+    )
+
+
+@bp.route("/numeros/<int:issue_id>/statistiques.csv")
+def issue_stats_csv(issue_id: int) -> Response:
+    issue = get_issue(issue_id)
+    body = stats.stats_csv(issue, stats.issue_stats(issue))
+    filename = f"statistiques-{issue.publication.slug}-{issue.number}.csv"
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

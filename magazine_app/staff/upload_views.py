@@ -1,0 +1,174 @@
+"""Uploading an issue: the form, the streamed upload, and the duplicate check the form
+calls while staff type the number.
+
+The upload view is exempt from CSRFProtect's automatic check because that check reads
+`request.form`, which would make Flask parse (and spool) the whole body before we can
+refuse it; the token is checked here instead: from the X-CSRFToken header (the page's
+JavaScript) before reading a byte, or from the form field (no JavaScript) right after."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf.csrf import ValidationError, validate_csrf
+from werkzeug.utils import secure_filename
+from werkzeug.wrappers import Response
+
+from .. import audit, catalog, editorial, jobs, processing, storage
+from ..extensions import csrf, db
+from . import bp
+from .forms import COVER_LINES_HELP, UploadForm
+from .helpers import staff_user
+from .streaming import UploadRefused, format_size, receive
+
+
+def _form(formdata: Any = None) -> UploadForm:
+    form = UploadForm(formdata=formdata, meta={"csrf": False} if formdata is not None else {})
+    form.publication.choices = [(p.slug, p.title) for p in catalog.publications()]
+    return form
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _render(form: UploadForm, error: str | None = None, status: int = 200) -> tuple[str, int]:
+    limit = int(current_app.config["MAX_UPLOAD_BYTES"])
+    return (
+        render_template(
+            "staff/upload.html",
+            form=form,
+            error=error,
+            max_bytes=limit,
+            max_label=format_size(limit),
+            cover_help=COVER_LINES_HELP,
+        ),
+        status,
+    )
+
+
+def _refuse(
+    message: str, status: int, form: UploadForm | None = None, fields: dict | None = None
+) -> Any:
+    if _wants_json():
+        response = jsonify({"ok": False, "error": message, "fields": fields or {}})
+        response.status_code = status
+        if status in (413, 415):
+            response.headers["Connection"] = "close"  # the rest of the body was not read
+        return response
+    return _render(form or _form(), message, status)
+
+
+@bp.route("/numeros/nouveau", methods=["GET"])
+def upload_form() -> tuple[str, int]:
+    return _render(_form())
+
+
+@bp.route("/numeros/nouveau", methods=["POST"])
+@csrf.exempt
+def upload() -> Any:
+    header_token = request.headers.get("X-CSRFToken")
+    if header_token is not None:
+        try:
+            validate_csrf(header_token)
+        except ValidationError:
+            return _refuse("Session expirée : rechargez la page puis réessayez.", 400)
+    limit = int(current_app.config["MAX_UPLOAD_BYTES"])
+    try:
+        received = receive(request.environ, storage.resolve("staging/uploads"), limit)
+    except UploadRefused as exc:
+        return _refuse(exc.message, exc.status)
+    upload = received.file
+    try:
+        if header_token is None:
+            try:
+                validate_csrf(received.form.get("csrf_token"))
+            except ValidationError:
+                return _refuse("Session expirée : rechargez la page puis réessayez.", 400)
+        form = _form(received.form)
+        if not form.validate():
+            fields = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+            return _refuse("Corrigez les champs signalés.", 400, form, fields)
+        if upload is None:
+            return _refuse("Choisissez le fichier PDF du numéro.", 400, form)
+        publication = catalog.publication_by_slug(form.publication.data)
+        if publication is None:
+            return _refuse("Publication inconnue.", 400, form)
+        existing = editorial.find_issue(publication, form.number.data)
+        if existing is not None:
+            return _refuse(
+                f"{publication.title} N°{form.number.data} existe déjà : ouvrez-le pour le "
+                "modifier, ou supprimez-le avant de téléverser à nouveau.",
+                409,
+                form,
+                {
+                    "number": [
+                        f"Ce numéro existe déjà ({url_for('staff.issue', issue_id=existing.id)})."
+                    ]
+                },
+            )
+        same_file = editorial.same_file_issues(upload.sha256)
+        try:
+            issue = processing.register_issue(
+                publication,
+                form.number.data,
+                upload.path,
+                title=(form.title.data or "").strip(),
+                period_label=(form.period_label.data or "").strip(),
+                release_date=form.release_date.data,
+                cover_lines=editorial.parse_cover_lines(form.cover_lines.data or ""),
+                filename=secure_filename(upload.filename) or "numero.pdf",
+                move=True,
+            )
+        except processing.ProcessingError as exc:
+            return _refuse(str(exc), 409, form)
+        audit.record(
+            staff_user(),
+            "issue.upload",
+            f"{audit.issue_label(issue)} ({upload.filename}, {format_size(upload.size)})",
+            issue,
+            {"sha256": upload.sha256, "bytes": upload.size, "filename": upload.filename},
+        )
+        db.session.commit()
+    finally:
+        if upload is not None:
+            upload.discard()  # no-op once register_issue moved the file
+    warnings = [
+        f"Attention : ce fichier est identique à celui de {audit.issue_label(other)}."
+        for other in same_file
+    ]
+    for warning in warnings:
+        flash(warning, "warning")
+    flash(f"{audit.issue_label(issue)} est téléversé : le traitement commence.", "success")
+    jobs.enqueue("ingest_issue", issue.id)
+    target = url_for("staff.issue", issue_id=issue.id)
+    if _wants_json():
+        return jsonify({"ok": True, "issue_id": issue.id, "url": target, "warnings": warnings}), 201
+    return redirect(target)
+
+
+@bp.route("/numeros/verifier.json")
+def check_number() -> Response:
+    """Does this publication + number already exist? Asked while staff type, so that the
+    warning comes before the bytes travel."""
+    publication = catalog.publication_by_slug(request.args.get("publication", ""))
+    number = request.args.get("number", type=int)
+    existing = editorial.find_issue(publication, number) if publication and number else None
+    return jsonify(
+        {
+            "exists": existing is not None,
+            "message": (
+                f"{publication.title} N°{number} existe déjà." if existing and publication else ""
+            ),
+            "url": url_for("staff.issue", issue_id=existing.id) if existing else None,
+        }
+    )
