@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi.py
 
-.PHONY: run test test-sqlite test-postgres lint format browser clean
+.PHONY: run test test-sqlite test-postgres lint format browser clean translations
 
 $(VENV)/.run-deps: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,10 +32,15 @@ browser:
 	  else echo "chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; \
 	fi
 
-## test: the whole suite on SQLite, then its database part on PostgreSQL when TEST_DATABASE_URL is set
-test: $(VENV)/.test-deps browser lint test-sqlite test-postgres
+## node deps of the browser tests and benchmarks (axe-core, pdfjs-dist); never a browser
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
 
-test-sqlite: $(VENV)/.test-deps
+## test: the whole suite on SQLite, then its database part on PostgreSQL when TEST_DATABASE_URL is set
+test: $(VENV)/.test-deps node_modules/.installed browser lint test-sqlite test-postgres
+
+test-sqlite: $(VENV)/.test-deps node_modules/.installed
 	$(PY) -m pytest
 
 test-postgres: $(VENV)/.test-deps
@@ -51,6 +56,18 @@ lint: $(VENV)/.test-deps
 format: $(VENV)/.test-deps
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+## translations: re-extract the French msgids, merge them into each .po, compile the .mo files
+## (translate the new empty msgstr in magazine_app/translations/*/LC_MESSAGES/messages.po, then run it again)
+TRANSLATIONS := magazine_app/translations
+translations: $(VENV)/.run-deps
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file \
+	  --ignore-dirs ".* ._ node_modules uploads instance benchmarks" \
+	  --project "Challenge e-magazine" --copyright-holder Challenge \
+	  --msgid-bugs-address contact@newpublicity.ma -o $(TRANSLATIONS)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
+	  --no-fuzzy-matching --ignore-obsolete
+	$(VENV)/bin/pybabel compile -d $(TRANSLATIONS) --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -5,12 +5,13 @@ Domain functions: no HTTP; they add and flush, the caller commits."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import extract, func, select
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
-from .models import Issue, IssueStatus, Publication
+from .models import Issue, IssueStatus, Page, Publication
 
 
 @dataclass(frozen=True)
@@ -68,3 +69,70 @@ def issues_by_year(issues: list[Issue]) -> list[tuple[int | None, list[Issue]]]:
     for issue in issues:
         groups.setdefault(issue.release_date.year if issue.release_date else None, []).append(issue)
     return list(groups.items())
+
+
+# --------------------------------------------------------------------------- archive
+
+ARCHIVE_PAGE_SIZE = 48
+
+
+def archive_years(publication: Publication, now: datetime) -> list[tuple[int | None, int]]:
+    """(year, number of published issues) newest first; None groups issues without a
+    release date. One aggregate query, however many issues there are."""
+    year = extract("year", Issue.release_date)
+    rows = db.session.execute(
+        select(year, func.count(Issue.id))
+        .where(Issue.publication_id == publication.id, published_filter(now))
+        .group_by(year)
+    ).all()
+    years = [(int(y) if y is not None else None, n) for y, n in rows]
+    return sorted(years, key=lambda yn: (yn[0] is None, -(yn[0] or 0)))
+
+
+@dataclass(frozen=True)
+class ArchivePage:
+    issues: list[Issue]
+    page: int
+    pages: int
+    total: int
+
+
+def archive_page(
+    publication: Publication,
+    now: datetime,
+    year: int | None,
+    page: int = 1,
+    per_page: int = ARCHIVE_PAGE_SIZE,
+) -> ArchivePage:
+    """One page of a publication's published issues of one year (None: undated),
+    newest first: the archive never loads hundreds of issues at once."""
+    where = [Issue.publication_id == publication.id, published_filter(now)]
+    if year is None:
+        where.append(Issue.release_date.is_(None))
+    else:
+        where += [Issue.release_date >= date(year, 1, 1), Issue.release_date < date(year + 1, 1, 1)]
+    total = db.session.scalar(select(func.count(Issue.id)).where(*where)) or 0
+    pages = max(1, -(-total // per_page))
+    page = max(1, min(page, pages))
+    issues = list(
+        db.session.scalars(
+            select(Issue)
+            .where(*where)
+            .options(joinedload(Issue.publication))
+            .order_by(Issue.release_date.desc().nulls_last(), Issue.number.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    return ArchivePage(issues, page, pages, total)
+
+
+def cover_renditions(issue_ids: list[int]) -> dict[int, dict]:
+    """{issue id: renditions of its page 1} in one query that reads no page text: covers
+    of a long list must not load every page of every issue."""
+    if not issue_ids:
+        return {}
+    rows = db.session.execute(
+        select(Page.issue_id, Page.renditions).where(Page.issue_id.in_(issue_ids), Page.number == 1)
+    ).all()
+    return {issue_id: renditions or {} for issue_id, renditions in rows}

@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import load_only
 
 from . import storage
 from .access import Access, Level
-from .extensions import db
 from .catalog import published_filter
+from .extensions import db
 from .models import Issue, Page, Publication, ReadingPosition, User, utcnow
 
 # What the viewer needs of a page; text and word boxes (the bulk of a row) stay unread.
@@ -72,7 +73,7 @@ def viewer_payload(issue: Issue, access: Access, reader_token: str, now_ts: floa
         "access": {
             "level": access.level.value,
             "reason": access.reason.value,
-            "message": access.message,
+            "message": gettext(access.message),
         },
         "toc": [{"level": t.level, "title": t.title, "page": t.page} for t in issue.toc_entries],
         "pages": [page_entry(issue, p, access, reader_token, now_ts) for p in viewer_pages(issue)],
