@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from .models import Issue, Subscription, SubscriptionStatus, User
+from .i18n import N_
+from .models import Issue, Subscription, SubscriptionStatus, User, local_date
 
 
 class Level(StrEnum):
@@ -33,19 +34,22 @@ class Reason(StrEnum):
     EXPIRED = "expired"
 
 
+# French msgids, translated where they are shown: `_(access.message)`.
 MESSAGES: dict[Reason, str] = {
-    Reason.STAFF: "Accès rédaction.",
-    Reason.SUBSCRIBER: "Inclus dans votre abonnement.",
-    Reason.PURCHASED: "Numéro acheté.",
-    Reason.NOT_PUBLISHED: "Ce numéro n'est pas encore publié.",
-    Reason.ANONYMOUS: "Réservé aux abonnés : connectez-vous ou abonnez-vous pour lire la suite.",
-    Reason.NO_SUBSCRIPTION: "Réservé aux abonnés : abonnez-vous pour lire la suite.",
-    Reason.NOT_COVERED: "Votre formule ne comprend pas cette publication.",
-    Reason.OUTSIDE_PERIOD: (
+    Reason.STAFF: N_("Accès rédaction."),
+    Reason.SUBSCRIBER: N_("Inclus dans votre abonnement."),
+    Reason.PURCHASED: N_("Numéro acheté."),
+    Reason.NOT_PUBLISHED: N_("Ce numéro n'est pas encore publié."),
+    Reason.ANONYMOUS: N_(
+        "Réservé aux abonnés : connectez-vous ou abonnez-vous pour lire la suite."
+    ),
+    Reason.NO_SUBSCRIPTION: N_("Réservé aux abonnés : abonnez-vous pour lire la suite."),
+    Reason.NOT_COVERED: N_("Votre formule ne comprend pas cette publication."),
+    Reason.OUTSIDE_PERIOD: N_(
         "Votre formule ne comprend que les numéros parus pendant votre abonnement."
     ),
-    Reason.NOT_STARTED: "Votre abonnement n'a pas encore commencé.",
-    Reason.EXPIRED: "Votre abonnement a expiré : renouvelez-le pour lire la suite.",
+    Reason.NOT_STARTED: N_("Votre abonnement n'a pas encore commencé."),
+    Reason.EXPIRED: N_("Votre abonnement a expiré : renouvelez-le pour lire la suite."),
 }
 
 # When several subscriptions fail, the reason shown is the one that says most.
@@ -65,6 +69,7 @@ class Access:
 
     @property
     def message(self) -> str:
+        """The reason as a French msgid: show it translated, `_(access.message)`."""
         return MESSAGES[self.reason]
 
     @property
@@ -91,7 +96,7 @@ def access_for(user: User | None, issue: Issue, now: datetime) -> Access:
         return Access(Level.PREVIEW, Reason.ANONYMOUS)
     if any(p.issue_id == issue.id and p.revoked_at is None for p in user.purchases):
         return Access(Level.FULL, Reason.PURCHASED)
-    failures = [subscription_verdict(sub, issue, now.date()) for sub in user.subscriptions]
+    failures = [subscription_verdict(sub, issue, local_date(now)) for sub in user.subscriptions]
     if Reason.SUBSCRIBER in failures:
         return Access(Level.FULL, Reason.SUBSCRIBER)
     reason = next((r for r in _PRIORITY if r in failures), Reason.NO_SUBSCRIPTION)

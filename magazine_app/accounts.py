@@ -15,9 +15,10 @@ from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
+from .i18n import N_
 from .models import LoginSession, Role, User, utcnow
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 8  # the refusal message below says 8
 # A hash to check against when the e-mail is unknown, so that both answers take as long.
 _DUMMY_HASH: dict[str, str] = {}
 
@@ -34,7 +35,7 @@ def normalise_email(raw: str) -> str:
     try:
         info = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise AccountError("Adresse e-mail invalide.") from exc
+        raise AccountError(N_("Adresse e-mail invalide.")) from exc
     return info.normalized.lower()
 
 
@@ -45,9 +46,7 @@ def hash_password(password: str) -> str:
 
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères."
-        )
+        raise AccountError(N_("Le mot de passe doit compter au moins 8 caractères."))
 
 
 def find_user(email: str) -> User | None:
@@ -64,7 +63,7 @@ def create_user(
     """Create an account; `password=None` makes one that must be set by a reset link."""
     email = normalise_email(email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AccountError("Un compte existe déjà avec cette adresse e-mail.")
+        raise AccountError(N_("Un compte existe déjà avec cette adresse e-mail."))
     user = User(email=email, role=role, name=name.strip())
     if password is not None:
         check_password_strength(password)
@@ -157,10 +156,10 @@ def user_for_reset_token(token: str) -> User:
     try:
         data = _serializer().loads(token, max_age=max_age)
     except SignatureExpired as exc:
-        raise AccountError("Ce lien a expiré : demandez-en un nouveau.") from exc
+        raise AccountError(N_("Ce lien a expiré : demandez-en un nouveau.")) from exc
     except BadSignature as exc:
-        raise AccountError("Ce lien n'est pas valide.") from exc
+        raise AccountError(N_("Ce lien n'est pas valide.")) from exc
     user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
     if user is None or data.get("p") != _password_fingerprint(user):
-        raise AccountError("Ce lien a déjà été utilisé ou n'est plus valide.")
+        raise AccountError(N_("Ce lien a déjà été utilisé ou n'est plus valide."))
     return user

@@ -5,13 +5,17 @@ from __future__ import annotations
 from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
 
+from .i18n import N_
+
+# French msgids; the template shows `_(title)` in the request's language.
 TITLES = {
-    400: "Requête invalide",
-    403: "Accès refusé",
-    404: "Page introuvable",
-    413: "Fichier trop volumineux",
-    429: "Trop de tentatives",
-    500: "Erreur du serveur",
+    400: N_("Requête invalide"),
+    403: N_("Accès refusé"),
+    404: N_("Page introuvable"),
+    405: N_("Méthode non autorisée"),
+    413: N_("Fichier trop volumineux"),
+    429: N_("Trop de tentatives"),
+    500: N_("Erreur du serveur"),
 }
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, session
+from flask_babel import gettext
 
 from ..extensions import db, login_manager
+from ..i18n import N_
 from ..models import User, utcnow
 
 SESSION_KEY = "sid"
@@ -17,7 +19,10 @@ def init_auth(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Connectez-vous pour accéder à cette page."
+    login_manager.login_message = N_("Connectez-vous pour accéder à cette page.")
+    login_manager.needs_refresh_message = N_("Reconnectez-vous pour accéder à cette page.")
+    # Flask-Login passes its messages through this before flashing them.
+    login_manager.localize_callback = gettext
     login_manager.login_message_category = "info"
     login_manager.needs_refresh_message_category = "info"
 

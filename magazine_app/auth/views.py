@@ -7,12 +7,14 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    has_request_context,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -95,7 +97,7 @@ def signup() -> str | Response:
                 form.email.data or "", form.password.data or "", name=form.name.data or ""
             )
         except accounts.AccountError as exc:
-            form.email.errors.append(str(exc))
+            form.email.errors.append(_(str(exc)))  # AccountError: a French msgid
         else:
             _start_session(user)
             db.session.commit()
@@ -126,23 +128,31 @@ def forgot_password() -> str | Response:
 
 def send_reset_mail(user: accounts.User, *, welcome: bool = False) -> None:
     """E-mail a single-use link to set a new password (also used to welcome accounts
-    created by the billing system, which have no password yet)."""
+    created by the billing system, which have no password yet).
+
+    Written in the recipient's language: their saved choice, else the page's language when
+    they asked from the site, else French (billing API and command line)."""
     link = url_for("auth.reset_password", token=accounts.make_reset_token(user), _external=True)
     hours = current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600 or 1
-    if welcome:
-        subject = "Votre accès au e-magazine Challenge"
-        intro = (
-            "Votre abonnement est actif. Choisissez votre mot de passe pour lire vos magazines :"
+    lang = user.locale or (str(get_locale()) if has_request_context() and not welcome else None)
+    with force_locale(lang or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        if welcome:
+            subject = _("Votre accès au e-magazine Challenge")
+            intro = _(
+                "Votre abonnement est actif. Choisissez votre mot de passe pour lire vos "
+                "magazines :"
+            )
+        else:
+            subject = _("Réinitialisation de votre mot de passe Challenge")
+            intro = _("Pour choisir un nouveau mot de passe, ouvrez ce lien :")
+        validity = ngettext(
+            "Ce lien est valable %(num)s heure et ne sert qu'une fois.",
+            "Ce lien est valable %(num)s heures et ne sert qu'une fois.",
+            hours,
         )
-    else:
-        subject = "Réinitialisation de votre mot de passe Challenge"
-        intro = "Pour choisir un nouveau mot de passe, ouvrez ce lien :"
-    body = (
-        f"Bonjour,\n\n{intro}\n\n{link}\n\n"
-        f"Ce lien est valable {hours} heure(s) et ne sert qu'une fois. "
-        "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.\n\n"
-        "L'équipe Challenge\n"
-    )
+        closing = _("Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.")
+        greeting, signature = _("Bonjour,"), _("L'équipe Challenge")
+        body = f"{greeting}\n\n{intro}\n\n{link}\n\n{validity} {closing}\n\n{signature}\n"
     send_mail(user.email, subject, body)
 
 
@@ -152,14 +162,14 @@ def reset_password(token: str) -> str | Response:
     try:
         user = accounts.user_for_reset_token(token)
     except accounts.AccountError as exc:
-        flash(str(exc), "error")
+        flash(_(str(exc)), "error")  # AccountError: a French msgid
         return redirect(url_for("auth.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
             accounts.set_password(user, form.password.data or "")
         except accounts.AccountError as exc:
-            form.password.errors.append(str(exc))
+            form.password.errors.append(_(str(exc)))
         else:
             db.session.commit()
             flash(_("Votre mot de passe est changé. Connectez-vous."), "success")
