@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from . import accounts, billing_cli, jobs
+from . import accounts, billing_cli, jobs, search
 from .extensions import db
 from .models import Role, User
 
@@ -126,3 +126,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(demo_command)
     billing_cli.init_app(app)
+    search.init_cli(app)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 
-from . import processing, storage
+from . import processing, search, storage
 from .extensions import db
 from .ingest import load_manifest
 from .models import Issue, IssueStatus, Publication, TocEntry
@@ -269,6 +269,7 @@ def delete_issue(issue: Issue) -> list[Path]:
     paths = [storage.issue_root(issue.id)]
     if issue.source_sha256 and not same_file_issues(issue.source_sha256, exclude=issue):
         paths.append(storage.original_path(issue.source_sha256))
+    search.remove_issue(issue.id)
     db.session.delete(issue)
     db.session.flush()
     return paths

@@ -393,7 +393,7 @@ class ReadingPosition(db.Model):
     issue: Mapped[Issue] = relationship()
 
 
-# --------------------------------------------------------------------------- staff: audit, statistics
+# ----------------------------------------------------------------- staff: audit, statistics
 
 
 class AuditEvent(db.Model):

@@ -23,7 +23,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from . import storage
+from . import search, storage
 from .extensions import db
 from .ingest import IngestError, Manifest, run_ingest
 from .models import Issue, IssueStatus, Page, Publication, TocEntry, utcnow
@@ -279,6 +279,7 @@ def record_manifest(
     issue.processed_at = utcnow()
     issue.failure_reason = None
     db.session.flush()
+    search.index_issue(issue)  # same transaction: pages and their index change together
 
 
 # --------------------------------------------------------------------------- recovery

@@ -122,6 +122,9 @@ def _wipe(app: Flask) -> None:
             else:
                 for table in tables:
                     conn.execute(table.delete())
+                # The FTS5 index is not a model (no foreign key cascades into it).
+                if "search_pages" in inspect(engine).get_table_names():
+                    conn.execute(text("DELETE FROM search_pages"))
             for name in SEED_TABLES:
                 if _SEEDS.get(name):
                     conn.execute(db.metadata.tables[name].insert(), _SEEDS[name])

@@ -25,7 +25,7 @@ TODAY = NOW.date()
 
 
 @pytest.fixture
-def world(app, make_user):  # noqa: ANN001, ANN201
+def world(app, make_user):
     """Issues and users in every situation the gate must tell apart."""
     from sqlalchemy import select
 
@@ -59,7 +59,7 @@ def world(app, make_user):  # noqa: ANN001, ANN201
         ),
     }
 
-    def subscriber(plan: str, status=SubscriptionStatus.ACTIVE, start=date(2022, 1, 1),  # noqa: ANN001
+    def subscriber(plan: str, status=SubscriptionStatus.ACTIVE, start=date(2022, 1, 1),
                    end=date(2022, 12, 31), grace=None) -> User:
         user = make_user()
         db.session.add(
@@ -135,14 +135,14 @@ CASES = [
 
 
 @pytest.mark.parametrize(("who", "which", "level", "reason"), CASES)
-def test_access_table(world, who, which, level, reason) -> None:  # noqa: ANN001
+def test_access_table(world, who, which, level, reason) -> None:
     users, issues = world
     access = access_for(users[who], issues[which], NOW)
     assert (access.level, access.reason) == (level, reason)
     assert access.message  # every answer has a sentence for the reader
 
 
-def test_preview_pages_only(world) -> None:  # noqa: ANN001
+def test_preview_pages_only(world) -> None:
     users, issues = world
     issue = issues["published"]
     preview = access_for(None, issue, NOW)
@@ -153,7 +153,7 @@ def test_preview_pages_only(world) -> None:  # noqa: ANN001
     assert not any(none.allows_page(issues["unpublished"], n) for n in range(1, 41))
 
 
-def test_scheduled_issue_opens_at_its_time_without_a_job(world) -> None:  # noqa: ANN001
+def test_scheduled_issue_opens_at_its_time_without_a_job(world) -> None:
     users, issues = world
     issue = issues["scheduled_tomorrow"]
     later = NOW + timedelta(days=1, minutes=1)
@@ -161,7 +161,7 @@ def test_scheduled_issue_opens_at_its_time_without_a_job(world) -> None:  # noqa
     assert access_for(None, issue, later).level is Level.PREVIEW
 
 
-def test_revoked_purchase_gives_nothing(world) -> None:  # noqa: ANN001
+def test_revoked_purchase_gives_nothing(world) -> None:
     users, issues = world
     buyer = users["buyer"]
     buyer.purchases[0].revoked_at = NOW

@@ -17,8 +17,8 @@ SIZES = ("thumb", "screen", "zoom")
 
 
 @pytest.fixture
-def subscribe(app):  # noqa: ANN001, ANN201
-    def give(user, plan_code: str = "challenge-1an", **kw):  # noqa: ANN001, ANN202
+def subscribe(app):
+    def give(user, plan_code: str = "challenge-1an", **kw):
         plan = db.session.scalar(select(Plan).where(Plan.code == plan_code))
         sub = Subscription(
             user=user,
@@ -34,28 +34,30 @@ def subscribe(app):  # noqa: ANN001, ANN201
     return give
 
 
-def payload(client, issue):  # noqa: ANN001, ANN201
+def payload(client, issue):
     response = client.get(f"/lire/{issue.publication.slug}/{issue.number}/pages.json")
     return response
 
 
-def fetch_all_images(client, pages_json) -> dict[int, dict[str, int]]:  # noqa: ANN001
+def fetch_all_images(client, pages_json) -> dict[int, dict[str, int]]:
     """{page: {size: status}} for every URL the viewer received."""
     result: dict[int, dict[str, int]] = {}
     for page in pages_json["pages"]:
         for size in SIZES:
             if size in page:
-                result.setdefault(page["number"], {})[size] = client.get(page[size]["url"]).status_code
+                result.setdefault(page["number"], {})[size] = client.get(
+                    page[size]["url"]
+                ).status_code
     return result
 
 
-def real_bytes(app, issue, number: int, size: str) -> bytes:  # noqa: ANN001
+def real_bytes(app, issue, number: int, size: str) -> bytes:
     page = issue.pages[number - 1]
     rel = storage.rendition_relpath(issue.id, issue.rendition_dir, page.renditions[size]["file"])
     return storage.resolve(rel).read_bytes()
 
 
-def test_anonymous_gets_preview_pages_only(app, client, make_issue) -> None:  # noqa: ANN001
+def test_anonymous_gets_preview_pages_only(app, client, make_issue) -> None:
     issue = make_issue(pages=8, preview_pages=3)
     data = payload(client, issue).get_json()
     assert data["access"]["level"] == "preview"
@@ -78,7 +80,9 @@ def test_anonymous_gets_preview_pages_only(app, client, make_issue) -> None:  # 
     assert client.get(f"{base}/5.json").status_code == 403
 
 
-def test_subscriber_gets_every_page_at_every_size(app, client, auth, make_issue, make_user, subscribe) -> None:  # noqa: ANN001, E501
+def test_subscriber_gets_every_page_at_every_size(
+    app, client, auth, make_issue, make_user, subscribe
+) -> None:
     issue = make_issue(pages=8)
     subscribe(make_user("abonne@example.com"))
     auth.login("abonne@example.com")
@@ -93,7 +97,9 @@ def test_subscriber_gets_every_page_at_every_size(app, client, auth, make_issue,
 @pytest.mark.parametrize(
     "situation", ["other_publication", "expired", "no_back_issues", "reader_without_plan"]
 )
-def test_refused_readers_get_preview_only(client, auth, make_issue, make_user, subscribe, situation) -> None:  # noqa: ANN001, E501
+def test_refused_readers_get_preview_only(
+    client, auth, make_issue, make_user, subscribe, situation
+) -> None:
     issue = make_issue(pages=6, release_date=date(2020, 1, 10))
     user = make_user("x@example.com")
     if situation == "other_publication":
@@ -109,7 +115,9 @@ def test_refused_readers_get_preview_only(client, auth, make_issue, make_user, s
 
 
 @pytest.mark.parametrize("when", ["unpublished", "scheduled"])
-def test_unpublished_or_scheduled_issue_is_invisible(client, auth, make_issue, make_user, subscribe, when) -> None:  # noqa: ANN001, E501
+def test_unpublished_or_scheduled_issue_is_invisible(
+    client, auth, make_issue, make_user, subscribe, when
+) -> None:
     publish = False if when == "unpublished" else utcnow() + timedelta(days=1)
     issue = make_issue(published=publish)
     subscribe(make_user("s@example.com"))
@@ -122,7 +130,7 @@ def test_unpublished_or_scheduled_issue_is_invisible(client, auth, make_issue, m
         assert client.get(url).status_code == 404
 
 
-def test_staff_reads_unpublished_issue(client, auth, make_issue, make_user) -> None:  # noqa: ANN001
+def test_staff_reads_unpublished_issue(client, auth, make_issue, make_user) -> None:
     issue = make_issue(published=False)
     make_user("staff@example.com", role=Role.STAFF)
     auth.login("staff@example.com")
@@ -135,7 +143,7 @@ def _signed(url: str) -> tuple[str, dict[str, str]]:
     return parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}
 
 
-def test_tampered_expired_and_foreign_urls_refused(app, client, make_issue) -> None:  # noqa: ANN001
+def test_tampered_expired_and_foreign_urls_refused(app, client, make_issue) -> None:
     issue = make_issue(pages=8)
     data = payload(client, issue).get_json()
     url = data["pages"][0]["screen"]["url"]
@@ -148,7 +156,9 @@ def test_tampered_expired_and_foreign_urls_refused(app, client, make_issue) -> N
     # Changing page or size in the URL gains nothing: the signature covers the path.
     locked_page = issue.pages[6]
     for size in SIZES:
-        rel = storage.rendition_relpath(issue.id, issue.rendition_dir, locked_page.renditions[size]["file"])
+        rel = storage.rendition_relpath(
+            issue.id, issue.rendition_dir, locked_page.renditions[size]["file"]
+        )
         assert client.get(f"/img/{rel}?e={q['e']}&s={q['s']}").status_code == 403
     zoom_of_page1 = issue.pages[0].renditions["zoom"]["file"]
     rel = storage.rendition_relpath(issue.id, issue.rendition_dir, zoom_of_page1)
@@ -165,18 +175,22 @@ def test_tampered_expired_and_foreign_urls_refused(app, client, make_issue) -> N
     assert client.get(old).status_code == 410
 
 
-def test_traversal_refused(client, make_issue) -> None:  # noqa: ANN001
+def test_traversal_refused(client, make_issue) -> None:
     make_issue()
-    for bad in ("/img/../instance/secret_key", "/img/%2e%2e/%2e%2e/etc/passwd", "/img/originals/x.pdf"):
+    for bad in (
+        "/img/../instance/secret_key",
+        "/img/%2e%2e/%2e%2e/etc/passwd",
+        "/img/originals/x.pdf",
+    ):
         assert client.get(bad).status_code in (403, 404)
 
 
-def test_image_endpoint_does_not_query_the_database(app, client, make_issue) -> None:  # noqa: ANN001
+def test_image_endpoint_does_not_query_the_database(app, client, make_issue) -> None:
     issue = make_issue()
     url = payload(client, issue).get_json()["pages"][0]["thumb"]["url"]
     statements: list[str] = []
 
-    def count(*args):  # noqa: ANN002, ANN202
+    def count(*args):
         statements.append(args[2])
 
     event.listen(db.engine, "before_cursor_execute", count)
@@ -187,7 +201,9 @@ def test_image_endpoint_does_not_query_the_database(app, client, make_issue) -> 
     assert statements == []
 
 
-def test_revoked_subscription_stops_new_urls_at_once(client, auth, make_issue, make_user, subscribe) -> None:  # noqa: ANN001, E501
+def test_revoked_subscription_stops_new_urls_at_once(
+    client, auth, make_issue, make_user, subscribe
+) -> None:
     issue = make_issue(pages=8)
     sub = subscribe(make_user("r@example.com"))
     auth.login("r@example.com")
@@ -203,7 +219,7 @@ def test_revoked_subscription_stops_new_urls_at_once(client, auth, make_issue, m
     assert int(q["e"]) - time.time() <= 15 * 60
 
 
-def test_accel_redirect_hands_the_file_to_nginx(app, client, make_issue) -> None:  # noqa: ANN001
+def test_accel_redirect_hands_the_file_to_nginx(app, client, make_issue) -> None:
     issue = make_issue()
     app.config["IMAGE_ACCEL_REDIRECT"] = "/_protected/"
     url = payload(client, issue).get_json()["pages"][0]["screen"]["url"]
@@ -213,7 +229,7 @@ def test_accel_redirect_hands_the_file_to_nginx(app, client, make_issue) -> None
     assert response.headers["X-Accel-Redirect"].startswith("/_protected/issues/")
 
 
-def test_image_rate_limit_slows_a_scraper(app_config, make_issue) -> None:  # noqa: ANN001
+def test_image_rate_limit_slows_a_scraper(app_config, make_issue) -> None:
     from magazine_app import create_app
     from magazine_app.extensions import limiter
 
@@ -224,13 +240,15 @@ def test_image_rate_limit_slows_a_scraper(app_config, make_issue) -> None:  # no
     client = limited.test_client()
     issue = make_issue()
     with limited.app_context():
-        url = client.get(f"/lire/challenge/{issue.number}/pages.json").get_json()["pages"][0]["thumb"]["url"]
+        url = client.get(f"/lire/challenge/{issue.number}/pages.json").get_json()["pages"][0][
+            "thumb"
+        ]["url"]
         codes = [client.get(url).status_code for _ in range(7)]
     limiter.reset()
     assert codes[:5] == [200] * 5 and codes[5] == 429
 
 
-def test_nginx_secure_link_construction(app, client, make_issue, runner) -> None:  # noqa: ANN001
+def test_nginx_secure_link_construction(app, client, make_issue, runner) -> None:
     """Recompute a URL's signature the way nginx's secure_link_md5 does, from the
     secret `flask images secret` prints: the README's nginx block would accept it."""
     import base64

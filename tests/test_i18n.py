@@ -226,7 +226,7 @@ def test_compiled_catalog_matches_the_po() -> None:
     assert compiled == source, "messages.mo is stale: run `make translations`"
 
 
-def test_french_first_of_the_month_is_ordinal(app) -> None:  # noqa: ANN001
+def test_french_first_of_the_month_is_ordinal(app) -> None:
     from datetime import date
 
     from flask_babel import force_locale

@@ -11,13 +11,15 @@ from sqlalchemy import inspect, select
 from magazine_app import create_app
 from magazine_app.extensions import db
 from magazine_app.models import Plan, Publication
+from magazine_app.search import include_object
 
 
 def test_models_and_migrations_agree(app) -> None:
     """Fails when a model changes without a migration (or the other way round)."""
     with db.engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "render_as_batch": True}
+            conn,
+            opts={"compare_type": True, "render_as_batch": True, "include_object": include_object},
         )
         diff = compare_metadata(context, db.metadata)
     assert diff == [], f"models and migrations disagree: {diff}"

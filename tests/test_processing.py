@@ -30,15 +30,17 @@ HANGING_CHILD = Path(__file__).parent / "ingest" / "hanging_child.py"
 
 
 @pytest.fixture
-def fast(app):  # noqa: ANN001, ANN201
+def fast(app):
     app.config["INGEST_SIZES"] = TEST_SIZES
     app.config["INGEST_PAGE_TIMEOUT"] = 20
     return app
 
 
-def _register(tmp_path: Path, pages: int = 6, number: int = 228, **kw) -> Issue:  # noqa: ANN003
+def _register(tmp_path: Path, pages: int = 6, number: int = 228, **kw) -> Issue:
     pdf = magazine_pdf(tmp_path / f"m{number}-{pages}.pdf", pages, **kw)
-    issue = register_issue(publication_by_slug("challenge"), number, pdf, period_label="Du 11 au 17")
+    issue = register_issue(
+        publication_by_slug("challenge"), number, pdf, period_label="Du 11 au 17"
+    )
     db.session.commit()
     return issue
 
@@ -48,7 +50,7 @@ def _no_staging() -> bool:
     return not staging.exists() or not any(staging.iterdir())
 
 
-def test_job_records_pages_toc_and_progress(fast, tmp_path) -> None:  # noqa: ANN001
+def test_job_records_pages_toc_and_progress(fast, tmp_path) -> None:
     issue = _register(tmp_path, pages=6)
     seen: list[tuple[int, int]] = []
     outcome = run_ingest_job(issue.id, on_progress=lambda d, t: seen.append((d, t)))
@@ -65,12 +67,14 @@ def test_job_records_pages_toc_and_progress(fast, tmp_path) -> None:  # noqa: AN
     assert any(link.get("uri") == "https://www.challenge.ma/" for link in issue.pages[2].links)
     assert page2.renditions["placeholder"].startswith("data:image/jpeg;base64,")
     for size in ("thumb", "screen", "zoom"):
-        rel = storage.rendition_relpath(issue.id, issue.rendition_dir, page2.renditions[size]["file"])
+        rel = storage.rendition_relpath(
+            issue.id, issue.rendition_dir, page2.renditions[size]["file"]
+        )
         assert storage.resolve(rel).stat().st_size == page2.renditions[size]["bytes"]
     assert _no_staging()
 
 
-def test_broken_pdf_fails_with_reason_and_leaves_nothing(fast, tmp_path) -> None:  # noqa: ANN001
+def test_broken_pdf_fails_with_reason_and_leaves_nothing(fast, tmp_path) -> None:
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.4\n%%EOF\n")
     issue = register_issue(publication_by_slug("challenge"), 300, broken)
@@ -86,7 +90,7 @@ def test_broken_pdf_fails_with_reason_and_leaves_nothing(fast, tmp_path) -> None
     assert not storage.issue_root(issue.id).exists()
 
 
-def test_corpus_password_pdf_fails_clearly(fast) -> None:  # noqa: ANN001
+def test_corpus_password_pdf_fails_clearly(fast) -> None:
     pdf = shared_path("corpus", "broken", "pypdf-libreoffice-writer-password.pdf")
     issue = register_issue(publication_by_slug("challenge"), 301, pdf)
     db.session.commit()
@@ -97,7 +101,7 @@ def test_corpus_password_pdf_fails_clearly(fast) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize(("action", "words"), [("kill", "arrêté"), ("hang", "temps")])
-def test_killed_or_hung_child_ends_as_failure(fast, tmp_path, action, words) -> None:  # noqa: ANN001
+def test_killed_or_hung_child_ends_as_failure(fast, tmp_path, action, words) -> None:
     fast.config["INGEST_PAGE_TIMEOUT"] = 3
     issue = _register(tmp_path, pages=4, number=400)
     command = [sys.executable, str(HANGING_CHILD), action, "3"]
@@ -110,7 +114,7 @@ def test_killed_or_hung_child_ends_as_failure(fast, tmp_path, action, words) -> 
     assert _no_staging()
 
 
-def test_reprocessing_replaces_cleanly(fast, tmp_path) -> None:  # noqa: ANN001
+def test_reprocessing_replaces_cleanly(fast, tmp_path) -> None:
     issue = _register(tmp_path, pages=6)
     run_ingest_job(issue.id)
     db.session.refresh(issue)
@@ -125,10 +129,12 @@ def test_reprocessing_replaces_cleanly(fast, tmp_path) -> None:  # noqa: ANN001
     assert db.session.scalar(select(func.count(Page.id)).where(Page.issue_id == issue.id)) == 4
     assert not (storage.issue_root(issue.id) / first_version).exists()
     assert [p.name for p in storage.issue_root(issue.id).iterdir()] == [issue.rendition_dir]
-    assert db.session.scalar(select(func.count(TocEntry.id)).where(TocEntry.issue_id == issue.id)) >= 1
+    assert (
+        db.session.scalar(select(func.count(TocEntry.id)).where(TocEntry.issue_id == issue.id)) >= 1
+    )
 
 
-def test_duplicate_number_refused_without_replace(fast, tmp_path) -> None:  # noqa: ANN001
+def test_duplicate_number_refused_without_replace(fast, tmp_path) -> None:
     from magazine_app.processing import ProcessingError
 
     _register(tmp_path, number=500)
@@ -136,7 +142,7 @@ def test_duplicate_number_refused_without_replace(fast, tmp_path) -> None:  # no
         _register(tmp_path, number=500)
 
 
-def test_stale_jobs_recovered_then_failed_after_bounded_attempts(fast, tmp_path) -> None:  # noqa: ANN001
+def test_stale_jobs_recovered_then_failed_after_bounded_attempts(fast, tmp_path) -> None:
     issue = _register(tmp_path, number=600)
     issue.status, issue.attempts = IssueStatus.PROCESSING, 1
     db.session.commit()
@@ -148,7 +154,7 @@ def test_stale_jobs_recovered_then_failed_after_bounded_attempts(fast, tmp_path)
     assert issue.status is IssueStatus.FAILED and issue.failure_reason == INTERRUPTED
 
 
-def test_enqueue_runs_the_job_through_huey(fast, tmp_path) -> None:  # noqa: ANN001
+def test_enqueue_runs_the_job_through_huey(fast, tmp_path) -> None:
     from magazine_app import jobs
 
     issue = _register(tmp_path, pages=3, number=700)
@@ -160,12 +166,22 @@ def test_enqueue_runs_the_job_through_huey(fast, tmp_path) -> None:  # noqa: ANN
 # --------------------------------------------------------------------------- CLI
 
 
-def test_cli_ingest_prints_summary_and_publishes(fast, runner, tmp_path) -> None:  # noqa: ANN001
+def test_cli_ingest_prints_summary_and_publishes(fast, runner, tmp_path) -> None:
     pdf = magazine_pdf(tmp_path / "cli.pdf", 5)
     result = runner.invoke(
         args=[
-            "issues", "ingest", str(pdf), "--publication", "challenge-auto", "--number", "2",
-            "--period", "Novembre 2021 - Janvier 2022", "--release-date", "2021-11-01", "--publish",
+            "issues",
+            "ingest",
+            str(pdf),
+            "--publication",
+            "challenge-auto",
+            "--number",
+            "2",
+            "--period",
+            "Novembre 2021 - Janvier 2022",
+            "--release-date",
+            "2021-11-01",
+            "--publish",
         ]
     )
     assert result.exit_code == 0, result.output
@@ -177,7 +193,7 @@ def test_cli_ingest_prints_summary_and_publishes(fast, runner, tmp_path) -> None
     assert "challenge-auto" in listing and "ready" in listing and "published" in listing
 
 
-def test_cli_ingest_failure_exits_non_zero(fast, runner, tmp_path) -> None:  # noqa: ANN001
+def test_cli_ingest_failure_exits_non_zero(fast, runner, tmp_path) -> None:
     bad = tmp_path / "notes.pdf"
     bad.write_text("pas un pdf")
     result = runner.invoke(
@@ -185,12 +201,14 @@ def test_cli_ingest_failure_exits_non_zero(fast, runner, tmp_path) -> None:  # n
     )
     assert result.exit_code == 1
     assert "Ce fichier n'est pas un PDF." in result.output
-    unknown = runner.invoke(args=["issues", "ingest", str(bad), "--publication", "nope", "--number", "1"])
+    unknown = runner.invoke(
+        args=["issues", "ingest", str(bad), "--publication", "nope", "--number", "1"]
+    )
     assert unknown.exit_code == 2
 
 
 @pytest.mark.slow
-def test_worker_consumes_a_queued_job_and_survives_sigterm(app_config, tmp_path) -> None:  # noqa: ANN001
+def test_worker_consumes_a_queued_job_and_survives_sigterm(app_config, tmp_path) -> None:
     """The real consumer (`flask jobs worker`) in its own process picks up a job that the
     web side enqueued in SqliteHuey, and stops cleanly on SIGTERM."""
     from magazine_app import create_app, jobs

@@ -76,4 +76,5 @@ def subscribe() -> str:
 from . import gate, images, issue_views, viewer_views  # noqa: E402, F401
 from . import subscription_views  # noqa: E402, F401  (« Mon abonnement »)
 from . import events_views  # noqa: E402, F401  (reading statistics, staff helper)
+from . import search_views  # noqa: E402, F401  (archive and in-issue search, search helper)
 # isort: on
