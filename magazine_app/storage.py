@@ -85,7 +85,8 @@ def image_secret() -> str:
 
 
 def _signature(expires: int, uri: str, reader_token: str, secret: str) -> str:
-    digest = hashlib.md5(  # noqa: S324 - nginx secure_link_md5 is MD5; secret is a suffix
+    # MD5 because nginx's secure_link_md5 is MD5; the secret is a suffix (no length extension).
+    digest = hashlib.md5(
         f"{expires}{uri}{reader_token} {secret}".encode(), usedforsecurity=False
     ).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
