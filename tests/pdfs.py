@@ -31,8 +31,11 @@ def magazine_pdf(
             {"kind": pymupdf.LINK_GOTO, "from": pymupdf.Rect(50, 60, 300, 100), "page": pages - 1}
         )
         doc[2].insert_link(
-            {"kind": pymupdf.LINK_URI, "from": pymupdf.Rect(50, 60, 300, 100),
-             "uri": "https://www.challenge.ma/"}
+            {
+                "kind": pymupdf.LINK_URI,
+                "from": pymupdf.Rect(50, 60, 300, 100),
+                "uri": "https://www.challenge.ma/",
+            }
         )
     if outline:
         toc = [[1, "Couverture", 1]]

@@ -51,20 +51,27 @@ def world(app, make_user):
         "old_back_issue": issue("challenge", 150, date(2020, 3, 1), datetime(2020, 3, 1, 6)),
         "auto_issue": issue("challenge-auto", 2, date(2021, 11, 1), datetime(2021, 11, 1)),
         "unpublished": issue("challenge", 229, date(2022, 2, 18), None),
-        "scheduled_tomorrow": issue(
-            "challenge", 230, date(2022, 6, 16), NOW + timedelta(days=1)
-        ),
+        "scheduled_tomorrow": issue("challenge", 230, date(2022, 6, 16), NOW + timedelta(days=1)),
         "processing": issue(
             "challenge", 231, date(2022, 6, 1), datetime(2022, 6, 1), status=IssueStatus.PROCESSING
         ),
     }
 
-    def subscriber(plan: str, status=SubscriptionStatus.ACTIVE, start=date(2022, 1, 1),
-                   end=date(2022, 12, 31), grace=None) -> User:
+    def subscriber(
+        plan: str,
+        status=SubscriptionStatus.ACTIVE,
+        start=date(2022, 1, 1),
+        end=date(2022, 12, 31),
+        grace=None,
+    ) -> User:
         user = make_user()
         db.session.add(
             Subscription(
-                user=user, plan=plans[plan], status=status, starts_on=start, ends_on=end,
+                user=user,
+                plan=plans[plan],
+                status=status,
+                starts_on=start,
+                ends_on=end,
                 grace_until=grace,
             )
         )

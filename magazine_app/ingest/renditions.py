@@ -1,10 +1,14 @@
 """Page images: size caps, rendering with PyMuPDF, encoding with Pillow.
 
-Why these choices (measured on the corpus, see the ingest report / benchmarks/ingest_pipeline.py):
+Why these choices (measured on the corpus; see benchmarks/ingest.py, ingest_quality.py):
 * MuPDF's own JPEG encoder is ~15x slower than Pillow's libjpeg-turbo, so MuPDF only rasterises.
-* The screen rendition is downloaded on every page turn: WebP q75 method=2 gives ~0.46-0.59x the
-  bytes of poppler's q75 JPEG at a higher SSIM. method<=1 stays at ~0.73x; method>=3 doubles the
-  CPU for ~3% fewer bytes; AVIF (aom, speed 10) is as slow and scores a lower SSIM.
+* The screen rendition is downloaded on every page turn. Against poppler's q75 JPEG at 1600 px
+  (bytes ratio / mean luma SSIM vs lossless, ours vs poppler's; text magazine terra-dif, then
+  the photo-heavy demo issue): WebP q65 method=2 gives 0.55 / 0.9924 vs 0.9877 and 0.59 / 0.9800
+  vs 0.9834; q75 m2 0.60 / 0.9944 and 0.63 / 0.9814. On photo pages no WebP setting reaches
+  poppler's SSIM under 0.60x the bytes (q80 m4: 0.69x for 0.9867). method<=1 never gets under
+  0.62x even at q50; method>=3 doubles the CPU (~300 ms/page) for ~3% fewer bytes; AVIF
+  (aom, speed 10) is as slow and scores a lower SSIM.
 * The zoom rendition has 4x the pixels and is fetched rarely: WebP there would dominate the
   ingestion CPU, so it is a plain JPEG q70 (libjpeg-turbo, ~45 ms per page).
 * Output size is clamped from the page box BEFORE rendering (longest side and total pixels), so
@@ -17,7 +21,8 @@ import hashlib
 import io
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -48,7 +53,7 @@ class RenditionSpec:
 
 DEFAULT_RENDITIONS: tuple[RenditionSpec, ...] = (
     RenditionSpec("thumb", 240, 480, 240 * 480, "WEBP", 70, 2),
-    RenditionSpec("screen", 1600, 3200, 1600 * 2400, "WEBP", 75, 2),
+    RenditionSpec("screen", 1600, 3200, 1600 * 2400, "WEBP", 65, 2),
     RenditionSpec("zoom", 3200, 6400, 3200 * 4800, "JPEG", 70),
 )
 
@@ -117,34 +122,74 @@ def write_immutable(out_dir: Path, name: str, number: int, ext: str, data: bytes
     return rel
 
 
-def render_page(page: Any, specs: tuple[RenditionSpec, ...], out_dir: Path, number: int) -> dict:
-    """Render one PyMuPDF page into every rendition; return the manifest `renditions` dict.
+def _scaled_bbox(dlist: Any, z: float) -> Any:
+    """The pixel box MuPDF gives a display list drawn at zoom `z` (same rounding as
+    `DisplayList.get_pixmap`), so derived renditions keep the sizes of direct renders."""
+    import pymupdf
 
-    The page content is interpreted once into a display list, then each rendition is
-    rasterised from it at its own scale (cheaper than resampling, keeps text crisp) and
-    dropped before the next one, so memory stays per-page. The display list is in displayed
-    (rotated) space, like `page.rect`.
+    mu = pymupdf.mupdf
+    ctm = mu.FzMatrix(z, 0, 0, z, 0, 0)
+    return ctm, mu.fz_round_rect(mu.fz_transform_rect(mu.fz_bound_display_list(dlist.this), ctm))
+
+
+@contextmanager
+def _rendered(dlist: Any, z: float) -> Iterator[Any]:
+    """Rasterise into an opaque RGBX pixmap and lend it as a zero-copy Pillow image.
+
+    MuPDF's RGB pixmaps are 3 bytes per pixel and Pillow keeps RGB as 4, so `frombuffer("RGB")`
+    copies (and, at 3200 px, holds two ~50 MB bitmaps at once). An alpha pixmap filled with
+    opaque white is exactly RGBX: Pillow maps it without a copy and both encoders take it.
+    The image borrows MuPDF's memory, so it is closed before the pixmap goes away.
     """
     import pymupdf
     from PIL import Image
 
+    mu = pymupdf.mupdf
+    ctm, box = _scaled_bbox(dlist, z)
+    rgb = mu.FzColorspace(mu.FzColorspace.Fixed_RGB)
+    pix = mu.fz_new_pixmap_with_bbox(rgb, box, mu.FzSeparations(), 1)
+    mu.fz_clear_pixmap_with_value(pix, 0xFF)  # white, alpha 255
+    dev = mu.fz_new_draw_device(ctm, pix)
+    try:
+        infinite = mu.FzRect(mu.FzRect.Fixed_INFINITE)
+        mu.fz_run_display_list(dlist.this, dev, mu.FzMatrix(), infinite, mu.FzCookie())
+    finally:
+        mu.fz_close_device(dev)
+    view = mu.fz_pixmap_samples_memoryview(pix)
+    size = (mu.fz_pixmap_width(pix), mu.fz_pixmap_height(pix))
+    image = Image.frombuffer("RGBX", size, view, "raw", "RGBX", 0, 1)
+    try:
+        yield image
+    finally:
+        image.close()  # releases Pillow's export of the buffer
+        view.release()
+        del pix
+
+
+def _entry(out_dir: Path, spec: RenditionSpec, number: int, image: Any) -> dict[str, Any]:
+    data = encode(image, spec)
+    rel = write_immutable(out_dir, spec.name, number, EXT[spec.fmt], data)
+    return {
+        "file": rel,
+        "width": image.width,
+        "height": image.height,
+        "bytes": len(data),
+        "mime": MIME[spec.fmt],
+    }
+
+
+def render_page(page: Any, specs: tuple[RenditionSpec, ...], out_dir: Path, number: int) -> dict:
+    """Render one PyMuPDF page into every rendition; return the manifest `renditions` dict.
+
+    The page content is interpreted once into a display list (in displayed, rotated space,
+    like `page.rect`); each rendition is rasterised from it at its own scale (keeps text
+    crisp; measured cheaper than downscaling the screen image for the thumbnail: 3-7 ms
+    against 9-15 ms) and dropped before the next one, so memory stays per-page.
+    """
     rect = page.rect
     dlist = page.get_displaylist()
     result: dict[str, dict[str, Any]] = {}
     for spec in specs:
-        z = scale_for(spec, rect.width, rect.height)
-        pix = dlist.get_pixmap(matrix=pymupdf.Matrix(z, z), alpha=False, colorspace=pymupdf.csRGB)
-        size = (pix.width, pix.height)
-        image = Image.frombuffer("RGB", size, pix.samples_mv, "raw", "RGB", 0, 1)
-        del pix  # Pillow copied the samples (RGB -> RGBX): drop MuPDF's copy before encoding
-        data = encode(image, spec)
-        del image
-        rel = write_immutable(out_dir, spec.name, number, EXT[spec.fmt], data)
-        result[spec.name] = {
-            "file": rel,
-            "width": size[0],
-            "height": size[1],
-            "bytes": len(data),
-            "mime": MIME[spec.fmt],
-        }
+        with _rendered(dlist, scale_for(spec, rect.width, rect.height)) as image:
+            result[spec.name] = _entry(out_dir, spec, number, image)
     return result

@@ -203,17 +203,20 @@ def _render_all(
     memory_limit_mb: int,
     retries: int,
     on_progress: Callable[[int, int], None] | None,
+    started: Sequence[_Child] = (),
 ) -> None:
-    """Feed pages to `workers` children until all are done; retry pages whose child died."""
-    args = [*cmd, "render", str(pdf), str(out_dir), json.dumps(options)]
+    """Feed pages to `workers` children until all are done; retry pages whose child died.
+
+    `started` are children launched earlier with the same arguments (see run_ingest)."""
+    args = render_args(cmd, pdf, out_dir, options)
     pending = deque(range(1, page_count + 1))
     attempts: dict[int, int] = {}
     done = 0
     sel = selectors.DefaultSelector()
     children: list[_Child] = []
 
-    def start() -> None:
-        child = _Child(args, memory_limit_mb)
+    def start(child: _Child | None = None) -> None:
+        child = child or _Child(args, memory_limit_mb)
         children.append(child)
         sel.register(child.proc.stdout, selectors.EVENT_READ, child)
         feed(child)
@@ -243,8 +246,10 @@ def _render_all(
         start()
 
     try:
+        early = list(started)
         for _ in range(max(1, min(workers, page_count))):
-            start()
+            start(early.pop(0) if early else None)
+        _stop(early)  # more children than pages
         while done < page_count:
             now = time.monotonic()
             if now > deadline:
@@ -298,6 +303,23 @@ def _render_all(
         sel.close()
 
 
+def _stop(children: Sequence[_Child]) -> None:
+    """Kill children that are still running and release their stderr files."""
+    for child in children:
+        if child.proc.poll() is None:
+            child.kill()
+        else:
+            child.reap()
+        if not child.stderr.closed:
+            child.stderr.close()
+
+
+def render_args(
+    cmd: Sequence[str], pdf: Path, out_dir: Path, options: Mapping[str, Any]
+) -> list[str]:
+    return [*cmd, "render", str(pdf), str(out_dir), json.dumps(options)]
+
+
 def _cleanup(out_dir: Path, specs: Sequence[RenditionSpec]) -> None:
     for name in [*(s.name for s in specs), PAGES_DIR]:
         shutil.rmtree(out_dir / name, ignore_errors=True)
@@ -332,6 +354,12 @@ def run_ingest(
     specs = renditions_with_widths(sizes, DEFAULT_RENDITIONS)
     deadline = time.monotonic() + total_timeout
     sha, size = _source_info(pdf_path)
+    # The render children start now: they import PyMuPDF and open the file while the
+    # validation child runs, and get their first page only once validation succeeded.
+    # Without "toc_features" they decide it from the outline with clean_outline, as below.
+    options = {"renditions": [s.to_dict() for s in specs]}
+    args = render_args(cmd, pdf_path, out_dir, options)
+    early = [_Child(args, memory_limit_mb) for _ in range(max(1, workers))]
     try:
         info = _validate(
             cmd, pdf_path, max_pages, min(page_timeout, total_timeout), memory_limit_mb
@@ -340,10 +368,6 @@ def run_ingest(
         outline = clean_outline(info.get("toc", []), page_count)
         if on_progress is not None:
             on_progress(0, page_count)
-        options = {
-            "renditions": [s.to_dict() for s in specs],
-            "toc_features": not outline,
-        }
         _render_all(
             cmd,
             pdf_path,
@@ -357,6 +381,7 @@ def run_ingest(
             memory_limit_mb=memory_limit_mb,
             retries=retries,
             on_progress=on_progress,
+            started=early,
         )
         write_manifest(
             out_dir,
@@ -369,5 +394,8 @@ def run_ingest(
         )
         return load_manifest(out_dir)
     except BaseException:
+        _stop(early)  # before the cleanup: a live child could recreate `.pages/`
         _cleanup(out_dir, specs)
         raise
+    finally:
+        _stop(early)
