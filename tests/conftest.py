@@ -220,6 +220,31 @@ def make_user(app: Flask) -> Callable[..., User]:
     return make
 
 
+@pytest.fixture
+def subscribe(app: Flask) -> Callable[..., Any]:
+    """Give `user` an active subscription to a plan (default: Challenge, one year)."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from magazine_app.models import Plan, Subscription, SubscriptionStatus
+
+    def give(user: User, plan_code: str = "challenge-1an", **kw: Any) -> Subscription:
+        plan = db.session.scalar(select(Plan).where(Plan.code == plan_code))
+        sub = Subscription(
+            user=user,
+            plan=plan,
+            status=kw.get("status", SubscriptionStatus.ACTIVE),
+            starts_on=kw.get("starts_on", date.today() - timedelta(days=30)),
+            ends_on=kw.get("ends_on", date.today() + timedelta(days=335)),
+        )
+        db.session.add(sub)
+        db.session.commit()
+        return sub
+
+    return give
+
+
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 

@@ -7,42 +7,19 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from magazine_app.extensions import db
-from magazine_app.models import Issue, Plan, Subscription, SubscriptionStatus, User
+from magazine_app.models import Issue, Subscription, User
 from tests.conftest import CHROMIUM_ARGS, IN_CI, TEST_PASSWORD  # noqa: F401
 
 # The fixtures (a star import registers them in a test module without shadowing warnings).
-__all__ = ["new_page", "subscribe", "subscriber"]
+__all__ = ["new_page", "subscriber"]
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_MODULES = ROOT / "node_modules"
-
-
-@pytest.fixture
-def subscribe(app: Any) -> Callable[..., Subscription]:
-    """Give `user` an active subscription to a plan (default: Challenge, one year)."""
-
-    def give(user: User, plan_code: str = "challenge-1an", **kw: Any) -> Subscription:
-        plan = db.session.scalar(select(Plan).where(Plan.code == plan_code))
-        sub = Subscription(
-            user=user,
-            plan=plan,
-            status=kw.get("status", SubscriptionStatus.ACTIVE),
-            starts_on=kw.get("starts_on", date.today() - timedelta(days=30)),
-            ends_on=kw.get("ends_on", date.today() + timedelta(days=335)),
-        )
-        db.session.add(sub)
-        db.session.commit()
-        return sub
-
-    return give
 
 
 @pytest.fixture

@@ -7,31 +7,13 @@ from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event
 
 from magazine_app import storage
 from magazine_app.extensions import db
-from magazine_app.models import Plan, Role, Subscription, SubscriptionStatus, utcnow
+from magazine_app.models import Role, SubscriptionStatus, utcnow
 
 SIZES = ("thumb", "screen", "zoom")
-
-
-@pytest.fixture
-def subscribe(app):
-    def give(user, plan_code: str = "challenge-1an", **kw):
-        plan = db.session.scalar(select(Plan).where(Plan.code == plan_code))
-        sub = Subscription(
-            user=user,
-            plan=plan,
-            status=kw.get("status", SubscriptionStatus.ACTIVE),
-            starts_on=kw.get("starts_on", date.today() - timedelta(days=30)),
-            ends_on=kw.get("ends_on", date.today() + timedelta(days=335)),
-        )
-        db.session.add(sub)
-        db.session.commit()
-        return sub
-
-    return give
 
 
 def payload(client, issue):
