@@ -41,7 +41,7 @@ node_modules/.installed: package.json package-lock.json
 test: $(VENV)/.test-deps node_modules/.installed browser lint test-sqlite test-postgres
 
 test-sqlite: $(VENV)/.test-deps node_modules/.installed
-	$(PY) -m pytest
+	env -u TEST_DATABASE_URL $(PY) -m pytest
 
 test-postgres: $(VENV)/.test-deps
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
