@@ -243,3 +243,19 @@ def test_nginx_secure_link_construction(app, client, make_issue, runner) -> None
     secret = runner.invoke(args=["images", "secret"]).output.strip()
     md5 = hashlib.md5(f"{q['e']}{path}{token} {secret}".encode()).digest()  # noqa: S324
     assert base64.urlsafe_b64encode(md5).rstrip(b"=").decode() == q["s"]
+
+
+def test_login_and_logout_give_the_browser_a_new_reader_token(
+    client, auth, make_issue, make_user
+) -> None:
+    """URLs signed for one session stop working in the same browser after login/logout."""
+    issue = make_issue()
+    make_user("t@example.com")
+    url = payload(client, issue).get_json()["pages"][0]["thumb"]["url"]
+    before = client.get_cookie(storage.READER_COOKIE).value
+    auth.login("t@example.com")
+    after_login = client.get_cookie(storage.READER_COOKIE).value
+    assert after_login != before
+    assert client.get(url).status_code == 403
+    auth.logout()
+    assert client.get_cookie(storage.READER_COOKIE).value not in (before, after_login)

@@ -42,6 +42,13 @@ def _limit(key: str) -> str:
     return current_app.config[key]
 
 
+def rotate_reader_token() -> None:
+    # Imported here: the reader blueprint's modules import each other at load time.
+    from ..reader.gate import rotate_reader_token as rotate
+
+    rotate()
+
+
 def _start_session(user: accounts.User) -> None:
     """Log `user` in with a fresh session (no fixation), bound to a server-side row."""
     lang = session.get("lang")
@@ -50,6 +57,7 @@ def _start_session(user: accounts.User) -> None:
         session["lang"] = lang
     row = accounts.open_session(user, request.headers.get("User-Agent", ""))
     session[SESSION_KEY] = row.id
+    rotate_reader_token()
     session.permanent = True
     login_user(user)
 
@@ -79,6 +87,7 @@ def logout() -> Response:
         accounts.revoke_session(session.get(SESSION_KEY))
         db.session.commit()
         logout_user()
+        rotate_reader_token()
         lang = session.get("lang")
         session.clear()
         if lang:

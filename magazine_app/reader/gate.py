@@ -40,8 +40,12 @@ def _set_reader_cookie(response: Response) -> Response:
     return response
 
 
-def drop_reader_token(response: Response) -> None:
-    response.delete_cookie(storage.READER_COOKIE, path="/")
+def rotate_reader_token() -> None:
+    """Give this browser a new reader token (at login and logout), so that image URLs
+    signed for the previous session stop working in it."""
+    token = storage.new_reader_token()
+    g.new_reader_token = token
+    g.reader_token = token
 
 
 def current_reader() -> User | None:
@@ -49,7 +53,12 @@ def current_reader() -> User | None:
 
 
 def access(issue: Issue) -> Access:
-    return access_for(current_reader(), issue, utcnow())
+    """The gate's answer for the current reader, decided once per issue and request (a
+    view, its templates and its cover helpers all ask)."""
+    decided = g.setdefault("access_by_issue", {})
+    if issue.id not in decided:
+        decided[issue.id] = access_for(current_reader(), issue, utcnow())
+    return decided[issue.id]
 
 
 def cover_url(issue: Issue, size: str = "thumb") -> str | None:
