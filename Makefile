@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi.py
 
-.PHONY: run test test-sqlite test-postgres lint format browser clean translations
+.PHONY: run test test-sqlite test-postgres lint format browser servers clean translations
 
 $(VENV)/.run-deps: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,12 +25,20 @@ run: $(VENV)/.run-deps
 	$(FLASK) demo
 	$(FLASK) serve
 
-## browser: Debian's chromium for the browser tests (never a downloaded browser)
-browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; \
+## servers: Debian's chromium for the browser tests (never a downloaded browser) and
+## nginx-light (secure_link) for the tests that run the shipped nginx config
+servers:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    if command -v service >/dev/null; then service nginx stop >/dev/null 2>&1 || true; fi; \
+	  else echo "missing:$$missing (sudo apt-get install$$missing); those tests will be skipped"; fi; \
 	fi
+
+browser: servers
 
 ## node deps of the browser tests and benchmarks (axe-core, pdfjs-dist); never a browser
 node_modules/.installed: package.json package-lock.json
@@ -38,7 +46,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 ## test: the whole suite on SQLite, then its database part on PostgreSQL when TEST_DATABASE_URL is set
-test: $(VENV)/.test-deps node_modules/.installed browser lint test-sqlite test-postgres
+test: $(VENV)/.test-deps node_modules/.installed servers lint test-sqlite test-postgres
 
 test-sqlite: $(VENV)/.test-deps node_modules/.installed
 	env -u TEST_DATABASE_URL $(PY) -m pytest

@@ -41,7 +41,10 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "IMAGE_URL_BUCKET": 300,
         "IMAGE_URL_SECRET": None,
         "IMAGE_ACCEL_REDIRECT": None,  # e.g. "/_protected/" to let nginx send the bytes
+        # Two separate limits: per reader token (one reader's pace) and per client address
+        # (a scraper changing its cookie); nginx applies the same two in production.
         "IMAGE_RATE_LIMIT": "300 per minute;4000 per hour",
+        "IMAGE_IP_RATE_LIMIT": "1200 per minute;20000 per hour",
         # Sessions and cookies
         "SESSION_COOKIE_NAME": "magazine_session",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -2,19 +2,31 @@
 
 Layout under STORAGE_ROOT (immutable names: a re-processed issue gets a new version folder):
 
-    originals/<sha256>.pdf                       uploaded PDFs
+    originals/<sha256>.pdf                       uploaded PDFs (never served to browsers)
     issues/<issue id>/<version>/<size>/<file>    renditions written by ingestion
+    issues/<issue id>/<version>/manifest.json    ingestion's record (never served)
     staging/<issue id>-<token>/                  work in progress (never served)
 
-Signed image URLs: `/img/<path under STORAGE_ROOT>?e=<expires>&s=<signature>` where
+Signed image URLs: `/img/issues/<id>/<version>/<size>/<file>?e=<expires>&s=<signature>` with
 
-    signature = base64url(md5(f"{expires}{uri}{reader_token} {secret}")), without padding
+    signature = base64url(md5(f"{expires}|{uri}|{reader_token}|{secret}")), without padding
 
-which is exactly what nginx's `secure_link_md5 "$secure_link_expires$uri$cookie_mgz_reader
-$secret"` computes, so nginx can check a URL alone and serve the file with no Python. The
-reader token is a random per-browser-session value in an HttpOnly cookie: a URL copied into
-another browser (another token) is refused. Expiry is minutes, not days; it is rounded up to
-a bucket so that the same page keeps the same URL (and browser cache) for a while.
+which is exactly what nginx's `secure_link_md5 "$secure_link_expires|$uri|$cookie_mgz_reader|
+$secret"` computes, so nginx can check a URL alone and serve the file with no Python
+(deploy/nginx/magazine.conf.template). Three rules keep the construction unambiguous, so
+that no byte can move from one field into another and still verify:
+
+- the `|` separators can occur in none of the fields: `expires` is the decimal the server
+  wrote (checked as a string, never re-spelled), the reader token has a fixed alphabet and
+  length, and `uri` must match RENDITION_PATH, a rendition file's path and nothing else;
+- the reader token is issued by the server only (reader/gate.py): a cookie value it did not
+  issue gets a fresh token, never a signature;
+- a request path whose raw form differs from that exact shape (dot segments, empty
+  segments, percent-encoding) is refused before the signature is even computed.
+
+The reader token identifies one browser session: a URL copied into another browser
+(another token) is refused. Expiry is minutes, not days; it is rounded up to a bucket so
+that the same page keeps the same URL (and browser cache) for a while.
 """
 
 from __future__ import annotations
@@ -22,11 +34,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
+import string
 from pathlib import Path
-from urllib.parse import quote
 
-from flask import current_app
+from flask import Response, current_app, g, request, session
 from werkzeug.security import safe_join
 
 READER_COOKIE = "mgz_reader"
@@ -69,9 +82,96 @@ def staging_dir(issue_id: int) -> Path:
 
 # --------------------------------------------------------------------------- signed URLs
 
+# A rendition file and nothing else: issues/<id>/<version>/<size>/<page>-<sha12>.<ext>.
+# nginx's location for /img/ uses the same pattern (deploy/nginx/magazine.conf.template;
+# a test checks that both agree).
+RENDITION_PATH = (
+    r"issues/[1-9][0-9]{0,9}/v[0-9]{1,12}-[0-9a-z]{1,16}/(?:thumb|screen|zoom)/"
+    r"[0-9]{4,5}-[0-9a-f]{12}\.(?:webp|jpg|avif|png)"
+)
+_RENDITION_RE = re.compile(RENDITION_PATH)
+READER_TOKEN_ALPHABET = string.ascii_letters + string.digits
+READER_TOKEN_LENGTH = 32
+_READER_TOKEN_RE = re.compile(f"[A-Za-z0-9]{{{READER_TOKEN_LENGTH}}}")
+# The decimal a server writes for a Unix time: no sign, no leading zero, no underscore.
+_EXPIRES_RE = re.compile(r"[1-9][0-9]{0,11}")
+
+
+def is_rendition_path(relative: str) -> bool:
+    """True for the path (under STORAGE_ROOT) of a page rendition, in its one spelling."""
+    return _RENDITION_RE.fullmatch(relative) is not None
+
+
+def is_reader_token(value: str | None) -> bool:
+    return value is not None and _READER_TOKEN_RE.fullmatch(value) is not None
+
 
 def new_reader_token() -> str:
-    return secrets.token_urlsafe(24)
+    return "".join(secrets.choice(READER_TOKEN_ALPHABET) for _ in range(READER_TOKEN_LENGTH))
+
+
+def derived_reader_token(login_session_id: str) -> str:
+    """The reader token of a server-side login session: recorded with it by construction
+    (nothing to store), new at every login, useless once the session is revoked."""
+    digest = hmac.new(
+        image_secret().encode(), b"reader-token\x00" + login_session_id.encode(), hashlib.sha512
+    ).digest()
+    alphabet = READER_TOKEN_ALPHABET
+    return "".join(alphabet[b % len(alphabet)] for b in digest[:READER_TOKEN_LENGTH])
+
+
+# Where an anonymous visitor's reader token is recorded: their signed session cookie.
+ANONYMOUS_TOKEN_KEY = "rt"  # noqa: S105 (a session key, not a secret)
+
+
+def _issued_reader_token() -> str:
+    """The reader token the server issued to this browser session.
+
+    Logged in: derived from the server-side login session (new at every login, dead with
+    the session). Anonymous: a random token recorded in the signed session, created on
+    first use; logout clears the session, so it gets a new one. The `mgz_reader` cookie
+    only carries the token to nginx; its value is never trusted to choose one."""
+    from flask_login import current_user
+
+    from .auth import SESSION_KEY
+
+    sid = session.get(SESSION_KEY)
+    if sid and current_user.is_authenticated:
+        return derived_reader_token(str(sid))
+    token = session.get(ANONYMOUS_TOKEN_KEY)
+    if not is_reader_token(token):
+        token = new_reader_token()
+        session[ANONYMOUS_TOKEN_KEY] = token
+    return token
+
+
+def reader_token(*, reissue: bool = False) -> str:
+    """This browser session's reader token, for signing image URLs. When the cookie does
+    not carry it (first visit, a value the server never issued), the response sets it, and
+    every URL of this response is signed for the issued token. Login and logout ask again
+    with `reissue=True` once the session has changed, so the browser gets the new token
+    on the redirect itself and URLs signed before stop working in it at once."""
+    token = None if reissue else getattr(g, "reader_token", None)
+    if token is None:
+        token = _issued_reader_token()
+        if request.cookies.get(READER_COOKIE) != token:
+            g.new_reader_token = token
+        g.reader_token = token
+    return token
+
+
+def set_pending_reader_cookie(response: Response) -> Response:
+    token = g.pop("new_reader_token", None)
+    if token:
+        response.set_cookie(
+            READER_COOKIE,
+            token,
+            httponly=True,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            samesite="Lax",
+            path="/",
+        )
+    return response
 
 
 def image_secret() -> str:
@@ -84,10 +184,10 @@ def image_secret() -> str:
     return hmac.new(key, b"page-image-urls", hashlib.sha256).hexdigest()
 
 
-def _signature(expires: int, uri: str, reader_token: str, secret: str) -> str:
+def _signature(expires: str, uri: str, reader_token: str, secret: str) -> str:
     # MD5 because nginx's secure_link_md5 is MD5; the secret is a suffix (no length extension).
     digest = hashlib.md5(
-        f"{expires}{uri}{reader_token} {secret}".encode(), usedforsecurity=False
+        f"{expires}|{uri}|{reader_token}|{secret}".encode(), usedforsecurity=False
     ).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
@@ -101,24 +201,32 @@ def expiry_for(now_ts: float) -> int:
 
 
 def sign_image_url(relative: str, reader_token: str, now_ts: float) -> str:
-    uri = IMAGE_PREFIX + quote(relative)
-    expires = expiry_for(now_ts)
+    """A signed URL of one rendition file for one reader token (issued by the server)."""
+    if not is_rendition_path(relative):
+        raise StorageError(f"not a rendition file: {relative!r}")
+    if not is_reader_token(reader_token):
+        raise StorageError("not a reader token issued by the server")
+    uri = IMAGE_PREFIX + relative
+    expires = str(expiry_for(now_ts))
     return f"{uri}?e={expires}&s={_signature(expires, uri, reader_token, image_secret())}"
 
 
 def check_image_signature(
     uri: str, expires: str | None, signature: str | None, reader_token: str | None, now_ts: float
 ) -> str | None:
-    """None when the URL may be served, else the reason it may not ("expired", ...)."""
+    """None when the URL may be served, else the reason it may not ("expired", ...).
+
+    `uri` must be the raw request path: its shape is checked here again, so that a caller
+    that forgot to cannot turn a signature into a read of another file."""
     if not expires or not signature or not reader_token:
         return "missing"
-    try:
-        exp = int(expires)
-    except ValueError:
+    if not uri.startswith(IMAGE_PREFIX) or not is_rendition_path(uri[len(IMAGE_PREFIX) :]):
+        return "not_a_rendition"
+    if not _EXPIRES_RE.fullmatch(expires) or not is_reader_token(reader_token):
         return "malformed"
-    expected = _signature(exp, uri, reader_token, image_secret())
-    if not hmac.compare_digest(expected, signature):
+    expected = _signature(expires, uri, reader_token, image_secret())
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
         return "bad_signature"
-    if exp < now_ts:
+    if int(expires) < now_ts:
         return "expired"
     return None

@@ -241,7 +241,7 @@ def test_nginx_secure_link_construction(app, client, make_issue, runner) -> None
     path, q = _signed(url)
     token = client.get_cookie(storage.READER_COOKIE).value
     secret = runner.invoke(args=["images", "secret"]).output.strip()
-    md5 = hashlib.md5(f"{q['e']}{path}{token} {secret}".encode()).digest()  # noqa: S324
+    md5 = hashlib.md5(f"{q['e']}|{path}|{token}|{secret}".encode()).digest()  # noqa: S324
     assert base64.urlsafe_b64encode(md5).rstrip(b"=").decode() == q["s"]
 
 

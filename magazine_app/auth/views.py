@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from .. import accounts
+from .. import accounts, storage
 from ..extensions import db, limiter
 from ..i18n import remember_locale
 from ..mail import send_mail
@@ -42,13 +42,6 @@ def _limit(key: str) -> str:
     return current_app.config[key]
 
 
-def rotate_reader_token() -> None:
-    # Imported here: the reader blueprint's modules import each other at load time.
-    from ..reader.gate import rotate_reader_token as rotate
-
-    rotate()
-
-
 def _start_session(user: accounts.User) -> None:
     """Log `user` in with a fresh session (no fixation), bound to a server-side row."""
     lang = session.get("lang")
@@ -56,10 +49,12 @@ def _start_session(user: accounts.User) -> None:
     if lang:
         session["lang"] = lang
     row = accounts.open_session(user, request.headers.get("User-Agent", ""))
+    # A new login session is a new reader token (storage.py derives it from the row):
+    # image URLs signed before the login stop working in this browser.
     session[SESSION_KEY] = row.id
-    rotate_reader_token()
     session.permanent = True
     login_user(user)
+    storage.reader_token(reissue=True)
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -87,11 +82,12 @@ def logout() -> Response:
         accounts.revoke_session(session.get(SESSION_KEY))
         db.session.commit()
         logout_user()
-        rotate_reader_token()
+        # Clearing the session drops the reader token with it: the next page gets a new one.
         lang = session.get("lang")
         session.clear()
         if lang:
             session["lang"] = lang
+        storage.reader_token(reissue=True)
         flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("reader.kiosk"))
 

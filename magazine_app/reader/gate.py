@@ -1,11 +1,12 @@
-"""Glue between HTTP and the gate for reader views: the reader-token cookie, the
-current user for `access_for`, and template helpers for covers and issue links."""
+"""Glue between HTTP and the gate for reader views: the reader token (issued here, carried
+by the `mgz_reader` cookie), the current user for `access_for`, and template helpers for
+covers and issue links."""
 
 from __future__ import annotations
 
 import time
 
-from flask import Response, current_app, g, request, url_for
+from flask import Response, g, url_for
 from flask_login import current_user
 
 from .. import catalog, storage
@@ -13,39 +14,13 @@ from ..access import Access, access_for
 from ..models import Issue, User, utcnow
 from .views import bp
 
-
-def reader_token() -> str:
-    """This browser session's reader token (created on first use, set as a cookie on the
-    response). Login and logout drop it, so a new session gets a new token."""
-    token = getattr(g, "reader_token", None) or request.cookies.get(storage.READER_COOKIE)
-    if not token:
-        token = storage.new_reader_token()
-        g.new_reader_token = token
-    g.reader_token = token
-    return token
+# The token itself is issued by storage.reader_token(); this hook carries it to the browser.
+reader_token = storage.reader_token
 
 
 @bp.after_app_request
 def _set_reader_cookie(response: Response) -> Response:
-    token = g.pop("new_reader_token", None)
-    if token:
-        response.set_cookie(
-            storage.READER_COOKIE,
-            token,
-            httponly=True,
-            secure=current_app.config["SESSION_COOKIE_SECURE"],
-            samesite="Lax",
-            path="/",
-        )
-    return response
-
-
-def rotate_reader_token() -> None:
-    """Give this browser a new reader token (at login and logout), so that image URLs
-    signed for the previous session stop working in it."""
-    token = storage.new_reader_token()
-    g.new_reader_token = token
-    g.reader_token = token
+    return storage.set_pending_reader_cookie(response)
 
 
 def current_reader() -> User | None:

@@ -22,8 +22,24 @@ from .views import bp
 log = logging.getLogger(__name__)
 
 
-def _reader_key() -> str:
-    return "reader:" + (request.cookies.get(storage.READER_COOKIE) or request.remote_addr or "?")
+def raw_path() -> str:
+    """The request path exactly as the client sent it (before percent-decoding and before
+    any server normalised it): gunicorn and Werkzeug put it in RAW_URI / REQUEST_URI."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw is None:
+        return request.path
+    return raw.split("?", 1)[0]
+
+
+def _token_key() -> str:
+    # Only a well-formed token is a key: any other value shares one bucket, so changing
+    # the cookie at every request does not buy a fresh limit (the IP limit also holds).
+    token = request.cookies.get(storage.READER_COOKIE)
+    return "img-token:" + (token if storage.is_reader_token(token) else "-")
+
+
+def _ip_key() -> str:
+    return "img-ip:" + (request.remote_addr or "?")
 
 
 def _breach(limit: RequestLimit) -> None:
@@ -31,21 +47,32 @@ def _breach(limit: RequestLimit) -> None:
     log.warning(
         "page-image rate limit hit (%s): reader %s… from %s, %s",
         limit.limit,
-        token[:8],
+        token[:8] if storage.is_reader_token(token) else "(none)",
         request.remote_addr,
         request.path,
     )
 
 
-@bp.route("/img/<path:subpath>")
+@bp.route("/img/<path:subpath>", merge_slashes=False)
 @limiter.limit(
     lambda: current_app.config.get("IMAGE_RATE_LIMIT", "300 per minute;4000 per hour"),
-    key_func=_reader_key,
+    key_func=_token_key,
+    on_breach=_breach,
+)
+@limiter.limit(
+    lambda: current_app.config.get("IMAGE_IP_RATE_LIMIT", "1200 per minute;20000 per hour"),
+    key_func=_ip_key,
     on_breach=_breach,
 )
 def page_image(subpath: str) -> Response:
+    # Before anything else: the path must be a rendition file's, in its one spelling.
+    # A dot segment, an empty segment, an encoded byte or any other file under the
+    # storage root (manifest.json, originals, staging) is refused here, whatever it signs.
+    raw = raw_path()
+    if raw != request.path or not storage.is_rendition_path(subpath):
+        abort(404)
     problem = storage.check_image_signature(
-        request.path,
+        raw,
         request.args.get("e"),
         request.args.get("s"),
         request.cookies.get(storage.READER_COOKIE),

@@ -72,9 +72,12 @@ def og_cover(slug: str, number: int) -> Response:
     rendition = (row.renditions or {}).get("screen") if row else None
     if not rendition:
         abort(404)
-    path = storage.resolve(
-        storage.rendition_relpath(issue.id, issue.rendition_dir or "", rendition["file"])
-    )
+    relative = storage.rendition_relpath(issue.id, issue.rendition_dir or "", rendition["file"])
+    # Only ever a rendition file (as /img): never a manifest or an original, whatever a
+    # row says.
+    if not storage.is_rendition_path(relative):
+        abort(404)
+    path = storage.resolve(relative)
     if not path.is_file():
         abort(404)
     response = send_file(path, mimetype=rendition.get("mime") or "image/webp", conditional=True)
