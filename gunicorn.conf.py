@@ -1,8 +1,19 @@
 """gunicorn settings for `make run` and production (override with GUNICORN_CMD_ARGS)."""
 
 import os
+from pathlib import Path
 
 bind = os.environ.get("MAGAZINE_BIND", "127.0.0.1:8000")
+# gunicorn >= 25.1 opens a control socket (gunicornc: worker counts, reload, shutdown) at
+# one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn/gunicorn.ctl) unless told otherwise:
+# two instances would take over each other's socket. Each instance keeps its own in its
+# instance folder (the app's MAGAZINE_INSTANCE_PATH, by default ./instance), or none when
+# that path is too long for a Unix socket (108 bytes on Linux).
+_instance = Path(
+    os.environ.get("MAGAZINE_INSTANCE_PATH") or Path(__file__).resolve().parent / "instance"
+).resolve()
+control_socket = str(_instance / "gunicorn.ctl")
+control_socket_disable = len(os.fsencode(control_socket)) >= 104
 # Threads serve page images while a request waits on the database; 2 cores here.
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))

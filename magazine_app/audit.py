@@ -22,6 +22,7 @@ ACTIONS: dict[str, str] = {
     "issue.toc": "Sommaire modifié",
     "issue.toc_rebuild": "Sommaire reconstruit depuis le PDF",
     "issue.retry": "Traitement relancé",
+    "issue.job_abandoned": "Traitement abandonné (serveur de tâches muet)",
     "issue.publish": "Numéro publié",
     "issue.schedule": "Publication programmée",
     "issue.unpublish": "Numéro dépublié",

@@ -83,6 +83,11 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "HUEY_SQLITE_PATH": str(instance_path / "jobs.db"),
         "HUEY_IMMEDIATE": False,
         "HUEY_WORKERS": 1,
+        # An ingestion holds a lease on its issue, renewed every third of it while it runs;
+        # an issue is requeued (or shown failed to staff) only once its lease has expired.
+        "JOB_LEASE_SECONDS": 60,
+        # Upload temp files (.part) older than this are removed by the leftover sweep.
+        "UPLOAD_PART_MAX_AGE": 3600,
     }
 
 

@@ -6,13 +6,16 @@ time), and each task runs inside that app's context."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app
 from huey import Huey, RedisHuey, SqliteHuey
+from huey.consumer import Consumer, ProcessEnvironment
 
 from .extensions import db
+from .lifeline import die_with_parent
 
 
 def make_huey(config: dict[str, Any]) -> Huey:
@@ -38,7 +41,14 @@ def init_app(app: Flask) -> None:
         return run
 
     for name, fn in _task_functions().items():
+        # A task function may ask for retries: `fn.task_options = {"retries": ...}`.
+        options = {"retries": 0, **getattr(fn, "task_options", {})}
+        tasks[name] = huey.task(name=name, **options)(in_app(fn))
+    # Job recovery and the leftover sweep: callable tasks, and periodic ones (by crontab).
+    for name, (schedule, fn) in _maintenance_functions().items():
         tasks[name] = huey.task(name=name, retries=0)(in_app(fn))
+        if schedule is not None:
+            huey.periodic_task(schedule, name=f"{name}_periodic")(in_app(fn))
 
     @huey.on_startup()
     def _fresh_connections() -> None:
@@ -60,6 +70,40 @@ def _task_functions() -> dict[str, Callable[..., Any]]:
     return {"ingest_issue": ingest_issue}
 
 
+def _maintenance_functions() -> dict[str, tuple[Any, Callable[..., Any]]]:
+    """Task name -> (crontab or None, function): see recover_jobs and sweep_leftovers."""
+    from huey import crontab
+
+    return {
+        "recover_jobs": (crontab(minute="*"), recover_jobs),
+        "sweep_leftovers": (crontab(minute="17"), sweep_leftovers),
+    }
+
+
+def recover_jobs() -> None:
+    """Requeue the issues whose job lease expired (processing.recover_stale_jobs): at
+    consumer start-up, every minute, and once when the leases seen alive at start-up
+    expire (a consumer killed with `kill -9` leaves its lease behind; its jobs are
+    requeued as soon as that lease ends, not a minute later). Returns None, like
+    sweep_leftovers: Huey would keep a result nobody reads."""
+    from .processing import recover_stale_jobs
+
+    requeued, failed = recover_stale_jobs()
+    for issue_id in requeued:
+        enqueue("ingest_issue", issue_id)
+    if requeued or failed:
+        current_app.logger.warning(
+            "Recovered interrupted jobs: requeued %s, failed %s", requeued, failed
+        )
+
+
+def sweep_leftovers() -> None:
+    """Remove staging folders and upload files that no live job or upload owns."""
+    from .processing import sweep_leftovers as sweep
+
+    sweep()
+
+
 def huey() -> Huey:
     return current_app.extensions["huey"]
 
@@ -71,20 +115,43 @@ def enqueue(name: str, *args: Any) -> Any:
 def run_consumer(app: Flask, workers: int) -> None:
     """Run the consumer in the foreground with process workers (Ctrl-C stops it).
 
-    First, jobs that a killed consumer left "processing" are queued again or failed."""
-    from huey.consumer import Consumer
+    First, jobs whose lease expired are queued again or failed, and leftovers are swept.
+    The workers (and the scheduler) die with the consumer, even on `kill -9` (lifeline.py);
+    the PDF children die with their worker in turn."""
+    from datetime import timedelta
 
-    from .processing import recover_stale_jobs
+    from .models import utcnow
+    from .processing import next_lease_expiry
 
     with app.app_context():
-        requeued, failed = recover_stale_jobs()
-        for issue_id in requeued:
-            app.extensions["magazine_tasks"]["ingest_issue"](issue_id)
-        if requeued or failed:
-            app.logger.warning(
-                "Recovered interrupted jobs: requeued %s, failed %s", requeued, failed
-            )
+        recover_jobs()
+        sweep_leftovers()
+        expiry = next_lease_expiry()
+        if expiry is not None:
+            # A live lease: a job of another consumer, or of the one this consumer replaces
+            # (killed): check again once it expired.
+            delay = (expiry - utcnow() + timedelta(seconds=0.5)).total_seconds()
+            app.extensions["magazine_tasks"]["recover_jobs"].schedule(delay=max(0.0, delay))
         db.session.remove()
         db.engine.dispose()
-    consumer = Consumer(app.extensions["huey"], workers=workers, worker_type="process")
+    consumer = _MortalConsumer(app.extensions["huey"], workers=workers, worker_type="process")
     consumer.run()
+
+
+class _MortalProcessEnvironment(ProcessEnvironment):
+    """Process workers and the scheduler die with the consumer that forked them."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.parent_pid = os.getpid()
+
+    def init_child(self, process: Any) -> None:
+        die_with_parent(self.parent_pid)
+        super().init_child(process)
+
+
+class _MortalConsumer(Consumer):
+    def get_environment(self, worker_type: str) -> Any:
+        if worker_type == "process":
+            return _MortalProcessEnvironment(self._graceful_sig, self._interrupt_sig)
+        return super().get_environment(worker_type)

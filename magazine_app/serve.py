@@ -1,5 +1,6 @@
 """`flask serve`: the embedded default in one command. gunicorn serves the app and the
-Huey consumer runs the jobs, as two child processes that start and stop together."""
+Huey consumer runs the jobs, as two child processes that start and stop together (and die
+with this process even on `kill -9`: lifeline.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,19 @@ import time
 from pathlib import Path
 
 import click
+from flask import current_app, has_app_context
 
 from .config import PROJECT_ROOT
+from .lifeline import die_with_parent
 
 
 def serve(bind: str | None = None) -> None:
     bind = bind or os.environ.get("MAGAZINE_BIND", "127.0.0.1:8000")
     env = {**os.environ, "MAGAZINE_BIND": bind, "FLASK_APP": "wsgi.py"}
+    if has_app_context():
+        # Both children, and gunicorn.conf.py (its control socket), use this app's folder.
+        env.setdefault("MAGAZINE_INSTANCE_PATH", current_app.instance_path)
+    parent = os.getpid()
     commands = {
         "web": [
             sys.executable,
@@ -30,7 +37,13 @@ def serve(bind: str | None = None) -> None:
         "jobs": [sys.executable, "-m", "flask", "jobs", "worker"],
     }
     procs = {
-        name: subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, start_new_session=True)
+        name: subprocess.Popen(
+            cmd,
+            cwd=PROJECT_ROOT,
+            env=env,
+            start_new_session=True,
+            preexec_fn=lambda: die_with_parent(parent),  # no threads here: safe
+        )
         for name, cmd in commands.items()
     }
     _banner(bind)

@@ -1,7 +1,8 @@
 """The only process that runs PyMuPDF: `python -m magazine_app.ingest.child MODE ...`.
 
 Started by `supervisor.py` with a memory limit, in its own process group, so a MuPDF crash or
-hang costs one child, never the web or queue worker. Modes:
+hang costs one child, never the web or queue worker. It dies with the supervisor (lifeline.py):
+an orphan would keep writing into a staging folder nobody will read. Modes:
 
 * `validate PDF OPTIONS_JSON`: prints one JSON line `{"ok": true, "page_count", "metadata",
   "toc"}` or `{"ok": false, "code", "message"}`.
@@ -22,6 +23,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..lifeline import die_with_parent, parent_from_env
+from .header import check_header
 from .manifest import HEADER_SCAN, PAGES_DIR
 
 _protocol: Any = None  # private copy of the original stdout, for JSON lines only
@@ -67,8 +70,7 @@ def validate(pdf: Path, max_pages: int) -> dict[str, Any]:
 
     _quiet_mupdf()
     with open(pdf, "rb") as fh:
-        if b"%PDF-" not in fh.read(HEADER_SCAN):
-            raise errors.not_pdf()
+        check_header(fh.read(HEADER_SCAN))
     try:
         doc = pymupdf.open(pdf, filetype="pdf")
     except (pymupdf.FileDataError, RuntimeError, ValueError) as exc:
@@ -155,6 +157,9 @@ def main(
     """Entry point; `before_page` is a test seam (hang or die on a given page)."""
     from .errors import IngestError
 
+    parent = parent_from_env()
+    if parent is not None:  # started by the supervisor (not called in-process by a test)
+        die_with_parent(parent)
     _claim_stdout()
     args = list(sys.argv[1:] if argv is None else argv)
     mode = args[0]

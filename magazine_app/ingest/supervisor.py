@@ -3,7 +3,10 @@
 Why child processes started with Popen (not threads, not multiprocessing): MuPDF may crash or
 hang on hostile input and PyMuPDF is not thread-safe; the caller may be a daemonic Huey worker
 (which may not fork multiprocessing children). Each child runs in its own process group under
-`RLIMIT_AS`, so a hang or crash is contained and killed with SIGKILL.
+`RLIMIT_AS`, so a hang or crash is contained and killed with SIGKILL. A child also dies with
+its parent (lifeline.py: the child asks the kernel for SIGKILL when the thread that started it
+exits), so a `kill -9` of the worker never leaves a child rendering for nobody. That thread
+is the one calling run_ingest: call it from a thread that outlives the job.
 
 Scheduling: pages are handed out one at a time over each child's stdin (a shared queue), which
 balances photo-heavy and text-only pages across workers better than fixed chunks and tells us
@@ -33,9 +36,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from ..lifeline import PARENT_ENV
 from . import errors
 from .assemble import write_manifest
 from .errors import IngestError
+from .header import check_header
 from .manifest import HEADER_SCAN, MANIFEST_NAME, PAGES_DIR, Manifest, load_manifest
 from .renditions import DEFAULT_RENDITIONS, RenditionSpec, renditions_with_widths
 from .toc import clean_outline
@@ -53,6 +58,7 @@ class _Child:
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p
         )
+        env[PARENT_ENV] = str(os.getpid())  # the child checks it after asking for PDEATHSIG
         limit = memory_limit_mb * 1024 * 1024
 
         def _limits() -> None:  # runs in the child between fork and exec
@@ -143,8 +149,7 @@ def _source_info(pdf_path: Path) -> tuple[str, int]:
     size = 0
     with open(pdf_path, "rb") as fh:
         head = fh.read(HEADER_SCAN)
-        if b"%PDF-" not in head:
-            raise errors.not_pdf()
+        check_header(head)
         digest.update(head)
         size += len(head)
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -154,7 +159,12 @@ def _source_info(pdf_path: Path) -> tuple[str, int]:
 
 
 def _validate(
-    cmd: Sequence[str], pdf: Path, max_pages: int, timeout: float, memory_limit_mb: int
+    cmd: Sequence[str],
+    pdf: Path,
+    max_pages: int,
+    timeout: float,
+    memory_limit_mb: int,
+    on_tick: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     opts = json.dumps({"max_pages": max_pages})
     child = _Child([*cmd, "validate", str(pdf), opts], memory_limit_mb)
@@ -164,6 +174,8 @@ def _validate(
     sel.register(child.proc.stdout, selectors.EVENT_READ)
     try:
         while True:
+            if on_tick is not None:
+                on_tick()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 child.kill()
@@ -204,6 +216,7 @@ def _render_all(
     retries: int,
     on_progress: Callable[[int, int], None] | None,
     started: Sequence[_Child] = (),
+    on_tick: Callable[[], None] | None = None,
 ) -> None:
     """Feed pages to `workers` children until all are done; retry pages whose child died.
 
@@ -251,6 +264,8 @@ def _render_all(
             start(early.pop(0) if early else None)
         _stop(early)  # more children than pages
         while done < page_count:
+            if on_tick is not None:
+                on_tick()
             now = time.monotonic()
             if now > deadline:
                 raise errors.total_timeout(total_timeout)
@@ -339,13 +354,16 @@ def run_ingest(
     child_command: Sequence[str] | None = None,
     retries: int = 1,
     sizes: Mapping[str, int] | None = None,
+    on_tick: Callable[[], None] | None = None,
 ) -> Manifest:
     """Validate, render and extract `pdf_path` into the staging folder `out_dir`.
 
     Raises IngestError (French message, machine `code`) on any failure; see the module
     docstring for what is left in `out_dir`. `sizes` overrides rendition widths by name
     (e.g. {"zoom": 400} for fast tests); `child_command` replaces the child interpreter
-    command (test seam for hanging or crashing children).
+    command (test seam for hanging or crashing children). `on_tick` is called at least every
+    half second while children work (the job's lease heartbeat); whatever it raises stops
+    the ingestion like any failure (children killed, staging cleaned).
     """
     pdf_path = Path(pdf_path).resolve()
     out_dir = Path(out_dir).resolve()
@@ -362,7 +380,7 @@ def run_ingest(
     early = [_Child(args, memory_limit_mb) for _ in range(max(1, workers))]
     try:
         info = _validate(
-            cmd, pdf_path, max_pages, min(page_timeout, total_timeout), memory_limit_mb
+            cmd, pdf_path, max_pages, min(page_timeout, total_timeout), memory_limit_mb, on_tick
         )
         page_count = int(info["page_count"])
         outline = clean_outline(info.get("toc", []), page_count)
@@ -382,6 +400,7 @@ def run_ingest(
             retries=retries,
             on_progress=on_progress,
             started=early,
+            on_tick=on_tick,
         )
         write_manifest(
             out_dir,

@@ -11,7 +11,7 @@ from typing import Any
 from flask import abort, url_for
 from flask_login import current_user
 
-from .. import editorial, storage
+from .. import editorial, processing, storage
 from ..extensions import db
 from ..models import Issue, IssueStatus, Page, User, utcnow
 from . import bp
@@ -32,9 +32,14 @@ PUBLICATION_LABELS = {
 
 
 def get_issue(issue_id: int) -> Issue:
+    """The issue of a staff view, 404 if absent. A job that died without any consumer to
+    requeue it (expired lease) is marked failed here, so that every staff view (page,
+    progress JSON, retry, delete) sees it failed and lets staff retry or delete it."""
     issue = db.session.get(Issue, issue_id)
     if issue is None:
         abort(404)
+    if processing.is_abandoned(issue):
+        processing.expire_abandoned(issue.id)
     return issue
 
 

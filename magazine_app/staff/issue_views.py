@@ -7,7 +7,7 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from .. import audit, catalog, editorial, jobs, stats
+from .. import audit, catalog, editorial, jobs, processing, stats
 from ..extensions import db
 from ..models import Issue, Publication, utcnow
 from . import bp
@@ -17,6 +17,7 @@ from .helpers import get_issue, job_state, staff_user
 
 @bp.route("/")
 def dashboard() -> str:
+    processing.expire_abandoned()  # dead jobs show failed in the list too (see get_issue)
     publications = catalog.publications()
     slug = request.args.get("publication")
     stmt = select(Issue).join(Issue.publication)

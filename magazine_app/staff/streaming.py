@@ -3,8 +3,10 @@
 The multipart body is parsed incrementally (Werkzeug's parser) with our own stream
 factory: the file part is written chunk by chunk to a temporary file under the storage
 root (same filesystem as originals/, so keeping it is a rename), hashed on the way, and
-refused as soon as it is known to be too large or not a PDF (the first 1024 bytes must
-contain `%PDF-`, the test PDF readers and ingestion apply). A refused or abandoned upload
+refused as soon as it is known to be too large or not a PDF: it must start with `%PDF-`
+and its first KiB must hold no HTML marker (ingest/header.py: stricter than PDF readers,
+which accept `%PDF-` anywhere in the first KiB, so no HTML/PDF polyglot is ever stored; the
+same test runs again in `register_issue` and in ingestion). A refused or abandoned upload
 leaves nothing behind: the caller always calls `UploadedFile.discard()` in `finally`.
 """
 
@@ -22,8 +24,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.wsgi import get_content_length
 
-HEADER_SCAN = 1024
-MAGIC = b"%PDF-"
+from ..ingest.header import HEADER_SCAN, HTML, HTML_MESSAGE, MAGIC, header_problem
+
 FORM_SLACK = 64 * 1024  # room for the text fields and multipart headers
 # Werkzeug's limit on text fields held in memory; it also bounds the parser's buffer, which
 # holds one read chunk (64 KiB) plus a partial boundary, so it must exceed that.
@@ -56,6 +58,18 @@ def not_a_pdf() -> UploadRefused:
     )
 
 
+def html_inside() -> UploadRefused:
+    return UploadRefused(f"{HTML_MESSAGE} Rien n'a été enregistré.", 415)
+
+
+def _check_head(head: bytes) -> None:
+    problem = header_problem(head)
+    if problem == HTML:
+        raise html_inside()
+    if problem is not None:
+        raise not_a_pdf()
+
+
 def format_size(size: int) -> str:
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.0f} Mo"
@@ -83,8 +97,10 @@ class UploadedFile:
             raise too_large(self.limit)
         if len(self._head) < HEADER_SCAN:
             self._head += data[: HEADER_SCAN - len(self._head)]
-            if len(self._head) >= HEADER_SCAN and MAGIC not in self._head:
-                raise not_a_pdf()
+            if len(self._head) >= len(MAGIC) and not self._head.startswith(MAGIC):
+                _check_head(self._head)  # refused from the first bytes
+            if len(self._head) >= HEADER_SCAN:
+                _check_head(self._head)
         self._sha.update(data)
         return self._fh.write(data)
 
@@ -107,8 +123,7 @@ class UploadedFile:
         self._fh.close()
         if self.size == 0:
             raise UploadRefused("Choisissez le fichier PDF du numéro.", 400)
-        if MAGIC not in self._head:
-            raise not_a_pdf()
+        _check_head(self._head)
 
     def discard(self) -> None:
         """Remove the temporary file unless it was moved away (kept)."""
