@@ -1,6 +1,13 @@
-"""Accounts: creating users, checking passwords, login sessions, password reset tokens.
+"""Accounts: creating users, checking passwords, login sessions, password reset tokens,
+e-mail verification and claims.
 
 Domain functions add and flush; the caller (view, CLI) commits once.
+
+An address is *verified* once its owner proved they read its mailbox: by opening the
+verification link while logged in to the account (sign-up), or by setting the password
+through a mailed link (reset, welcome, claim). Until then anybody may have created the
+account with somebody else's address, so entitlements attached to it by the billing
+system first take the account back for the mailbox (`claim_for_entitlement`).
 """
 
 from __future__ import annotations
@@ -25,6 +32,10 @@ _DUMMY_HASH: dict[str, str] = {}
 
 class AccountError(ValueError):
     """A refusal with the sentence the person will read."""
+
+
+class EmailTaken(AccountError):
+    """The address already has an account (the sign-up form must not say so)."""
 
 
 def normalise_email(raw: str) -> str:
@@ -63,7 +74,7 @@ def create_user(
     """Create an account; `password=None` makes one that must be set by a reset link."""
     email = normalise_email(email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AccountError(N_("Un compte existe déjà avec cette adresse e-mail."))
+        raise EmailTaken(N_("Un compte existe déjà avec cette adresse e-mail."))
     user = User(email=email, role=role, name=name.strip())
     if password is not None:
         check_password_strength(password)
@@ -74,13 +85,19 @@ def create_user(
     return user
 
 
+def spend_password_hash_time(password: str) -> None:
+    """Do the work of one password check for nothing, so that an answer about an unknown
+    (or taken) address takes as long as one about a real account."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    if method not in _DUMMY_HASH:
+        _DUMMY_HASH[method] = generate_password_hash(secrets.token_hex(8), method=method)
+    check_password_hash(_DUMMY_HASH[method], password)
+
+
 def authenticate(email: str, password: str) -> User | None:
     user = find_user(email)
     if user is None or not user.password_hash:
-        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
-        if method not in _DUMMY_HASH:
-            _DUMMY_HASH[method] = generate_password_hash(secrets.token_hex(8), method=method)
-        check_password_hash(_DUMMY_HASH[method], password)
+        spend_password_hash_time(password)
         return None
     if not check_password_hash(user.password_hash, password):
         return None
@@ -94,6 +111,39 @@ def set_password(user: User, password: str, *, keep_session: str | None = None) 
     user.password_changed_at = utcnow()
     revoke_sessions(user, except_id=keep_session)
     db.session.flush()
+
+
+def set_password_from_link(user: User, password: str) -> None:
+    """Set the password through a link that was mailed to the address (reset, welcome,
+    claim): it proves the mailbox, so the address is verified from now on. Every login
+    session ends (whoever held the account before the link was used is logged out)."""
+    set_password(user, password)
+    mark_verified(user)
+
+
+def mark_verified(user: User) -> None:
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        db.session.flush()
+
+
+def claim_for_entitlement(user: User) -> bool:
+    """Before a subscription or a purchase is attached to `user`: when the address was
+    never verified and somebody holds a password for it, that somebody may be an
+    attacker who signed up with the buyer's address (account pre-hijacking). Take the
+    account back for the mailbox: end every login session and forget the password, so
+    that only a link mailed to the address (the caller sends it) opens the account.
+
+    Returns True when the account was taken back (a claim link must be mailed)."""
+    if user.email_verified_at is not None or not user.password_hash:
+        # Verified, or nobody can log in anyway (an account created by billing whose
+        # owner has not used their welcome link yet).
+        return False
+    user.password_hash = None
+    user.password_changed_at = utcnow()
+    revoke_sessions(user)
+    db.session.flush()
+    return True
 
 
 # --------------------------------------------------------------------------- sessions
@@ -163,3 +213,36 @@ def user_for_reset_token(token: str) -> User:
     if user is None or data.get("p") != _password_fingerprint(user):
         raise AccountError(N_("Ce lien a déjà été utilisé ou n'est plus valide."))
     return user
+
+
+# --------------------------------------------------------------------------- verification
+
+
+def _verification_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="email-verification")
+
+
+def make_verification_token(user: User) -> str:
+    # The address is in the token: a link is worth nothing for another address.
+    return _verification_serializer().dumps({"u": user.id, "e": user.email})
+
+
+def verify_email(token: str, user: User) -> None:
+    """Verify `user`'s address with a link from their mailbox, or AccountError.
+
+    The link works only for the account it names, opened by someone logged in to that
+    account: the mailbox owner who did not create the account (somebody signed up with
+    their address) cannot verify it for the stranger by clicking. Single use: once the
+    address is verified, the link is refused."""
+    max_age = current_app.config["EMAIL_VERIFICATION_MAX_AGE"]
+    try:
+        data = _verification_serializer().loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise AccountError(N_("Ce lien a expiré : demandez-en un nouveau.")) from exc
+    except BadSignature as exc:
+        raise AccountError(N_("Ce lien n'est pas valide.")) from exc
+    if not isinstance(data, dict) or data.get("u") != user.id or data.get("e") != user.email:
+        raise AccountError(N_("Ce lien de confirmation est celui d'un autre compte."))
+    if user.email_verified_at is not None:
+        raise AccountError(N_("Ce lien a déjà été utilisé ou n'est plus valide."))
+    mark_verified(user)

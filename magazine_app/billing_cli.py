@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -46,21 +46,22 @@ def _user(email: str) -> User:
     return user
 
 
-def _require_server_name() -> None:
-    """Links in e-mails need the public host name outside a web request."""
-    if not current_app.config.get("SERVER_NAME"):
-        raise click.ClickException(
-            "Set MAGAZINE_SERVER_NAME (e.g. emag.challenge.ma) to e-mail links from the "
-            "command line."
-        )
-
-
 def _welcome(users: list[User]) -> None:
-    from .auth.views import send_reset_mail
+    """Queue a set-your-password link for each new account (after the commit). Links come
+    from BASE_URL (mail.link), which production refuses to start without: no host name
+    check is needed here. The job queue sends the mail, so say "queued", not "sent"."""
+    from .auth.mails import queue_password_link
 
     for user in users:
-        send_reset_mail(user, welcome=True)
-        click.echo(f"Set-your-password link sent to {user.email}.")
+        queue_password_link(user, "welcome")
+        click.echo(f"Set-your-password link queued for {user.email}.")
+
+
+def _claimed(email: str) -> str:
+    return (
+        f"{email} had never verified its address: its sessions were ended, its password "
+        "cleared, and a claim link queued."
+    )
 
 
 @subscriptions_cli.command("grant")
@@ -78,24 +79,25 @@ def grant_command(
     if plan is None:
         codes = ", ".join(p.code for p in subscriptions.all_plans())
         raise click.ClickException(f"Unknown plan {plan_code!r} (plans: {codes}).")
-    new_users: list[User] = []
-    user = accounts.find_user(email)
-    if user is None and create:
-        _require_server_name()
+    if accounts.find_user(email) is None and not create:
+        raise click.ClickException(f"No account for {email} (add --create).")
     try:
-        if user is None:
-            if not create:
-                raise click.ClickException(f"No account for {email} (add --create).")
-            user = accounts.create_user(email, None)
-            new_users.append(user)
+        # As for the billing API: the operator vouches that the plan goes to whoever reads
+        # this mailbox, not to whoever created the account. An unverified account may be
+        # an attacker's pre-registration, so it is claimed (its claim link leaves after
+        # the commit).
+        user, created, claimed = subscriptions.find_or_claim_reader(email)
         sub = subscriptions.grant(
             user, plan, from_ or local_date(), until, note=note or "Accordé en ligne de commande"
         )
     except (accounts.AccountError, subscriptions.SubscriptionError) as exc:
+        db.session.rollback()  # undo the claim (and drop its mail) with the refused grant
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"Granted {plan.code} to {user.email} from {sub.starts_on} to {sub.ends_on}.")
-    _welcome(new_users)
+    if claimed:
+        click.echo(_claimed(user.email))
+    _welcome([user] if created else [])
 
 
 @subscriptions_cli.command("revoke")
@@ -152,9 +154,10 @@ def import_command(file: Path, send_welcome: bool) -> None:
     """Import subscribers from a CSV file with the columns
     email,name,plan,starts_on,ends_on,status,billing_reference (UTF-8, comma-separated).
 
-    Each row is applied or refused on its own; exit status 1 when any row is refused."""
-    if send_welcome:
-        _require_server_name()
+    Each row is applied or refused on its own; exit status 1 when any row is refused.
+    An existing account whose address was never verified is claimed before it gets the
+    plan, and its claim link is queued with or without --send-welcome (it is the only way
+    back into the account)."""
     with file.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         header = [h.strip() for h in reader.fieldnames or []]
@@ -168,13 +171,16 @@ def import_command(file: Path, send_welcome: bool) -> None:
     db.session.commit()
     for r in reports:
         extra = " (account created)" if r.account_created else ""
+        if r.claim_sent:
+            extra = " (unverified account claimed, claim link queued)"
         reason = f": {r.reason}" if r.reason else ""
         click.echo(f"line {r.line}: {r.email or '?'} {r.outcome.value}{extra}{reason}")
     counts = {o: sum(r.outcome is o for r in reports) for o in Outcome}
     click.echo(
         f"{len(reports)} row(s): "
         + ", ".join(f"{counts[o]} {o.value}" for o in Outcome)
-        + f"; {sum(r.account_created for r in reports)} account(s) created."
+        + f"; {sum(r.account_created for r in reports)} account(s) created, "
+        + f"{sum(r.claim_sent for r in reports)} unverified account(s) claimed."
     )
     if send_welcome:
         _welcome(accounts_created(reports))

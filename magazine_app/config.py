@@ -7,6 +7,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -56,12 +57,21 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         # Rate limits (Flask-Limiter notation)
         "LOGIN_RATE_LIMIT": "10 per minute;60 per hour",
+        # Failed logins at one account (normalised e-mail), whatever the client address
+        "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute;20 per hour",
         "SIGNUP_RATE_LIMIT": "5 per minute;30 per hour",
         "RESET_RATE_LIMIT": "5 per minute;20 per hour",
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         # Password reset links
         "PASSWORD_RESET_MAX_AGE": 3600,
+        "EMAIL_VERIFICATION_MAX_AGE": 7 * 24 * 3600,
+        # Every link in a mail starts with this, never with the request's Host header
+        # (which anybody can forge). Unset: http(s)://SERVER_NAME, else (development only)
+        # http://127.0.0.1:8000; production refuses to start without one of the two. In
+        # production TRUSTED_HOSTS (Flask) defaults to its host: other Hosts get 400.
+        "BASE_URL": None,
+        "TRUSTED_HOSTS": None,
         # Mail: SMTP when MAIL_SERVER is set, otherwise .eml files in the instance outbox
         "MAIL_SERVER": None,
         "MAIL_PORT": 587,
@@ -130,6 +140,32 @@ def _derive(app: Flask) -> None:
     if cfg["REDIS_URL"] and cfg["RATELIMIT_STORAGE_URI"] == "memory://":
         cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"]
     cfg["SECRET_KEY"] = _secret_key(app, production)
+    _check_base_url(cfg, production)
+
+
+def base_url(cfg: Any) -> str:
+    """The site's public address, for links in mails: BASE_URL, else http(s)://SERVER_NAME
+    (read when the link is made: the CLI may set SERVER_NAME late), else, in development
+    only, the address of `flask serve`."""
+    url = cfg.get("BASE_URL")
+    if not url and cfg.get("SERVER_NAME"):
+        url = f"{cfg.get('PREFERRED_URL_SCHEME') or 'http'}://{cfg['SERVER_NAME']}"
+    return (url or "http://127.0.0.1:8000").rstrip("/")
+
+
+def _check_base_url(cfg: Any, production: bool) -> None:
+    if production and not (cfg.get("BASE_URL") or cfg.get("SERVER_NAME")):
+        raise RuntimeError(
+            "MAGAZINE_BASE_URL is missing: set the public address of the site "
+            "(e.g. https://emag.challenge.ma) before starting in production; links in "
+            "e-mails are built from it, never from the request's Host header."
+        )
+    url = base_url(cfg)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise RuntimeError(f"MAGAZINE_BASE_URL must be http(s)://host[:port][/path], not {url!r}")
+    if production and cfg.get("TRUSTED_HOSTS") is None:
+        cfg["TRUSTED_HOSTS"] = [parts.hostname]
 
 
 def _secret_key(app: Flask, production: bool) -> str:

@@ -67,7 +67,9 @@ def _task_functions() -> dict[str, Callable[..., Any]]:
     def ingest_issue(issue_id: int) -> bool:
         return run_ingest_job(issue_id).ok
 
-    return {"ingest_issue": ingest_issue}
+    from .mail import send_mail_task
+
+    return {"ingest_issue": ingest_issue, "send_mail": send_mail_task}
 
 
 def _maintenance_functions() -> dict[str, tuple[Any, Callable[..., Any]]]:

@@ -3,6 +3,10 @@
 Each row is validated and applied in its own SAVEPOINT: a row in error changes nothing
 (not even the account it would have created) and is reported with its reason, while the
 good rows go through. The caller commits once at the end.
+
+Accounts are found or created as for the billing API (subscriptions.find_or_claim_reader):
+an existing account whose address was never verified is taken back for the mailbox
+before it receives the plan, and its claim link leaves only if its row is committed.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class RowReport:
     outcome: Outcome
     reason: str = ""
     account_created: bool = False
+    claim_sent: bool = False  # an unverified account was claimed (claim link queued)
 
     @property
     def refused(self) -> bool:
@@ -95,17 +100,18 @@ def _parse(row: Mapping[str, str | None]) -> _Row:
     return _Row(email, get("name")[:120], get("plan"), starts_on, ends_on, status, reference)
 
 
-def _apply(data: _Row) -> tuple[Outcome, bool]:
-    from .subscriptions import plan_by_code, subscription_by_reference
+def _apply(data: _Row) -> tuple[Outcome, bool, bool]:
+    """(outcome, account created, account claimed) of one row, inside its savepoint."""
+    from .subscriptions import find_or_claim_reader, plan_by_code, subscription_by_reference
 
     plan = plan_by_code(data.plan_code)
     if plan is None:
         raise RowError(f"plan : formule inconnue « {data.plan_code} ».")
-    user = accounts.find_user(data.email)
-    account_created = user is None
-    if user is None:
-        user = accounts.create_user(data.email, None, name=data.name)
-    elif data.name and not user.name:
+    # Somebody may have signed up with this subscriber's address: the claim ends their
+    # sessions and forgets their password. A refusal below rolls the savepoint back,
+    # which undoes the claim and drops its mail (mail.queue_mail_after_commit).
+    user, account_created, claimed = find_or_claim_reader(data.email)
+    if data.name and not user.name:
         user.name = data.name
 
     if data.reference is not None:
@@ -140,7 +146,7 @@ def _apply(data: _Row) -> tuple[Outcome, bool]:
     sub.starts_on = data.starts_on
     sub.ends_on = data.ends_on
     db.session.flush()
-    return outcome, account_created
+    return outcome, account_created, claimed
 
 
 def import_subscribers(
@@ -152,14 +158,14 @@ def import_subscribers(
         email = (row.get("email") or "").strip()
         try:
             with db.session.begin_nested():
-                outcome, account_created = _apply(_parse(row))
+                outcome, account_created, claimed = _apply(_parse(row))
         except (RowError, accounts.AccountError) as exc:
             reports.append(RowReport(line, email, Outcome.REFUSED, str(exc)))
         except IntegrityError as exc:
             reason = f"refusé par la base de données ({exc.orig.__class__.__name__})."
             reports.append(RowReport(line, email, Outcome.REFUSED, reason))
         else:
-            reports.append(RowReport(line, email, outcome, "", account_created))
+            reports.append(RowReport(line, email, outcome, "", account_created, claimed))
     return reports
 
 

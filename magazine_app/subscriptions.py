@@ -148,26 +148,52 @@ def extend(subscription: Subscription, until: date) -> None:
     db.session.flush()
 
 
-def find_or_create_reader(email: str) -> tuple[User, bool]:
-    """The account for `email`, created without a password when new; (user, created).
+class Reader(NamedTuple):
+    user: User
+    created: bool
+    claimed: bool  # an unverified account was taken back for its mailbox (claim mailed)
+
+
+def find_or_claim_reader(email: str) -> Reader:
+    """The account that a subscription or purchase for `email` goes to: created without a
+    password when new (the caller mails the welcome link), else the existing one, taken
+    back for the mailbox first when its address was never verified
+    (accounts.claim_for_entitlement: its sessions end, its password is forgotten, and the
+    claim link is mailed once the transaction commits). So an attacker who signed up with
+    a future buyer's address never holds the paid plan.
 
     Tolerates a concurrent request creating the same account between the two steps."""
     user = accounts.find_user(email)
-    if user is not None:
-        return user, False
-    try:
-        return accounts.create_user(email, None), True
-    except accounts.AccountError:
-        user = accounts.find_user(email)
-        if user is None:
-            raise
-        return user, False
+    if user is None:
+        try:
+            return Reader(accounts.create_user(email, None), True, False)
+        except accounts.AccountError:
+            user = accounts.find_user(email)
+            if user is None:
+                raise
+    return Reader(user, False, _claim(user))
+
+
+def _claim(user: User) -> bool:
+    if not accounts.claim_for_entitlement(user):
+        return False
+    from .auth.mails import queue_claim_mail_after_commit
+
+    queue_claim_mail_after_commit(user)
+    return True
+
+
+def find_or_create_reader(email: str) -> tuple[User, bool]:
+    """(user, created): find_or_claim_reader without the claim flag."""
+    reader = find_or_claim_reader(email)
+    return reader.user, reader.created
 
 
 class UpsertResult(NamedTuple):
     subscription: Subscription
     created: bool
     user_created: bool
+    claim_sent: bool = False
 
 
 def subscription_by_reference(reference: str) -> Subscription | None:
@@ -191,7 +217,8 @@ def upsert_by_billing_reference(
     Idempotent: replaying the same change answers the same and changes nothing. An older
     version, or the same version carrying other data, raises StaleVersion (nothing changed),
     so that out-of-order webhooks never roll a subscription back. The reader's account is
-    created (without a password) when the e-mail is new."""
+    created (without a password) when the e-mail is new, and claimed when it exists but
+    was never verified (find_or_claim_reader)."""
     try:
         status = SubscriptionStatus(status)
     except ValueError as exc:
@@ -219,7 +246,7 @@ def upsert_by_billing_reference(
                 f"La version {version} est déjà enregistrée avec d'autres données.", sub
             )
 
-    user, user_created = find_or_create_reader(email)
+    user, user_created, claimed = find_or_claim_reader(email)
 
     created = sub is None
     if sub is None:
@@ -233,7 +260,7 @@ def upsert_by_billing_reference(
     sub.grace_until = grace_until
     sub.version = version
     db.session.flush()
-    return UpsertResult(sub, created, user_created)
+    return UpsertResult(sub, created, user_created, claimed)
 
 
 # --------------------------------------------------------------------------- purchases

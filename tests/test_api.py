@@ -235,10 +235,14 @@ def test_put_needs_json(api) -> None:
     assert bad_ref.status_code == 422 and _error(bad_ref) == "validation_error"
 
 
-def test_put_for_an_existing_account_sends_no_mail(api, make_user, outbox) -> None:
-    make_user("nadia@example.com")
+def test_put_for_an_existing_verified_account_sends_no_mail(api, make_user, outbox) -> None:
+    # (An existing UNVERIFIED account is claimed: tests/test_account_security.py.)
+    user = make_user("nadia@example.com")
+    user.email_verified_at = utcnow()
+    db.session.commit()
     response = api.put(URL, json=BODY)
     assert response.status_code == 201 and response.get_json()["account_created"] is False
+    assert response.get_json()["claim_sent"] is False
     assert outbox() == []
 
 

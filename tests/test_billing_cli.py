@@ -124,6 +124,7 @@ def test_grant_create_sends_a_welcome_link(app, runner, outbox) -> None:
             ]
         )
     assert result.exit_code == 0, result.output
+    assert "Set-your-password link queued for new@example.com." in result.output
     (mail,) = outbox()
     text = mail.read_text()
     assert "new@example.com" in text and "http://emag.challenge.test/mot-de-passe/" in text

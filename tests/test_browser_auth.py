@@ -1,13 +1,18 @@
-"""In a real headless Chromium: the login page renders, a visitor signs up and logs in."""
+"""In a real headless Chromium: the login page renders, a visitor signs up, logs in and
+confirms their address."""
 
 from __future__ import annotations
+
+import re
+from email import message_from_bytes
+from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.browser
 
 
-def test_signup_then_login_through_the_forms(page, live_server) -> None:
+def test_signup_then_login_through_the_forms(app, page, live_server) -> None:
     page.goto(live_server.url("/connexion"))
     assert page.get_by_role("heading", name="Connexion").is_visible()
     assert page.get_by_label("Adresse e-mail").is_visible()
@@ -17,14 +22,11 @@ def test_signup_then_login_through_the_forms(page, live_server) -> None:
     page.get_by_label("Mot de passe", exact=True).fill("lectrice-secret-1")
     page.get_by_label("Confirmez le mot de passe").fill("lectrice-secret-1")
     page.get_by_role("button", name="Créer mon compte").click()
-    page.wait_for_url(live_server.url("/"))
-    assert page.get_by_text("Votre compte est créé").is_visible()
-    assert page.get_by_role("link", name="Mon compte").is_visible()
+    # No login yet: the address must be confirmed through the mailbox.
+    assert page.get_by_role("heading", name="Vérifiez votre boîte mail").is_visible()
+    assert page.get_by_text("lectrice@example.com").is_visible()
 
-    page.get_by_role("button", name="Déconnexion").click()
-    assert page.get_by_text("Vous êtes déconnecté.").is_visible()
-
-    page.get_by_role("link", name="Connexion").click()
+    page.get_by_role("link", name="Se connecter").click()
     page.get_by_label("Adresse e-mail").fill("lectrice@example.com")
     page.get_by_label("Mot de passe").fill("mauvais")
     page.get_by_role("button", name="Se connecter").click()
@@ -34,6 +36,18 @@ def test_signup_then_login_through_the_forms(page, live_server) -> None:
     page.get_by_role("button", name="Se connecter").click()
     page.get_by_role("link", name="Mon compte").click()
     assert page.get_by_text("lectrice@example.com").is_visible()
+    assert page.get_by_text("Adresse non vérifiée").is_visible()
+
+    # The link of the verification mail, opened in the logged-in browser.
+    (mail,) = Path(app.config["MAIL_OUTBOX"]).glob("*.eml")
+    body = message_from_bytes(mail.read_bytes()).get_payload(decode=True).decode()
+    path = re.search(r"https?://[^/\s]+(/confirmer-adresse/\S+)", body).group(1)
+    page.goto(live_server.url(path))
+    assert page.get_by_text("Votre adresse e-mail est confirmée.").is_visible()
+    assert not page.get_by_text("Adresse non vérifiée").is_visible()
+
+    page.get_by_role("button", name="Déconnexion").click()
+    assert page.get_by_text("Vous êtes déconnecté.").is_visible()
 
 
 def test_login_page_fits_a_phone(browser, live_server) -> None:

@@ -24,6 +24,7 @@ def test_users_create_with_password_option(runner) -> None:
     assert "Created staff staff@challenge.ma" in result.output
     user = db.session.scalar(select(User).where(User.email == "staff@challenge.ma"))
     assert user.role is Role.STAFF
+    assert user.email_verified_at is not None  # the administrator vouches for the address
 
 
 def test_users_create_asks_password_twice(runner) -> None:

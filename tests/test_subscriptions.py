@@ -125,8 +125,8 @@ def test_status_in_plain_french(make_user, status, grace, expected) -> None:
 
 
 def test_upsert_creates_account_without_password() -> None:
-    sub, created, user_created = _upsert(email="  Nadia@Example.COM ")
-    assert created and user_created
+    sub, created, user_created, claim_sent = _upsert(email="  Nadia@Example.COM ")
+    assert created and user_created and not claim_sent
     assert sub.user.email == "nadia@example.com" and sub.user.password_hash is None
     assert sub.billing_reference == "sub_001" and sub.version == 1
 

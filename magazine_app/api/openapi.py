@@ -118,11 +118,22 @@ SCHEMAS: dict[str, Any] = {
         },
     ),
     "SubscriptionResult": _obj(
-        ["subscription", "created", "account_created"],
+        ["subscription", "created", "account_created", "claim_sent"],
         {
             "subscription": _ref("Subscription"),
             "created": {"type": "boolean"},
-            "account_created": {"type": "boolean"},
+            "account_created": {
+                "type": "boolean",
+                "description": "A new account was created; its owner was mailed a link to "
+                "set the password.",
+            },
+            "claim_sent": {
+                "type": "boolean",
+                "description": "The account existed but its e-mail address was never "
+                "verified: its login sessions were ended, its password was cleared, and a "
+                "link to set a new one was mailed to the address (someone else may have "
+                "signed up with it).",
+            },
         },
     ),
     "Purchase": _obj(

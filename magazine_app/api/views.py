@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 
@@ -35,16 +35,14 @@ def _authenticate() -> None:
 
 
 def welcome(user: User) -> None:
-    """E-mail a set-your-password link to an account the billing system just created.
+    """Queue a set-your-password link for an account the billing system just created.
 
-    Called after the commit: the subscription stands even when the mail server is down
-    (the reader can still ask for a link with « mot de passe oublié »)."""
-    from ..auth.views import send_reset_mail
+    Called after the commit. The job queue sends it, with retries: the answer never waits
+    for the mail server, and the subscription stands even when it is down (the reader can
+    still ask for a link with « mot de passe oublié »)."""
+    from ..auth.mails import queue_password_link
 
-    try:
-        send_reset_mail(user, welcome=True)
-    except OSError:  # smtplib errors are OSErrors
-        current_app.logger.exception("Welcome mail to %s could not be sent", user.email)
+    queue_password_link(user, "welcome")
 
 
 @bp.get("/openapi.json")
@@ -134,6 +132,9 @@ def put_subscription(billing_reference: str) -> ResponseReturnValue:
         "subscription": serializers.subscription(result.subscription, today),
         "created": result.created,
         "account_created": result.user_created,
+        # The account existed but its address was never verified: its sessions were ended
+        # and its owner was mailed a link to set the password (anti pre-hijacking).
+        "claim_sent": result.claim_sent,
     }
     return body, 201 if result.created else 200
 

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from flask import Flask, session
 from flask_babel import gettext
+from markupsafe import escape
+from werkzeug.exceptions import SecurityError
 
 from ..extensions import db, login_manager
 from ..i18n import N_
@@ -17,7 +19,16 @@ _TOUCH_EVERY = timedelta(minutes=5)
 
 def init_auth(app: Flask) -> None:
     login_manager.init_app(app)
-    login_manager.session_protection = "strong"
+    # No Flask-Login session protection. "strong" looked like a binding of the cookie to
+    # the browser, but Flask-Login applies it only to non-permanent sessions and ours are
+    # permanent (30 days): it only marked the session "not fresh", which nothing reads.
+    # We do not bind it ourselves either: the identifier is the client IP + User-Agent,
+    # the IP of a phone changes many times a day (a binding would log readers out all the
+    # time) and a thief who copied the cookie can copy the User-Agent too. Revocation is
+    # what protects: the cookie only names a server-side login session row (_load_user),
+    # ended by logout, a password change, a reset or a claim, after which every copy of
+    # the cookie opens nothing (tests/test_account_security.py).
+    login_manager.session_protection = None
     login_manager.login_view = "auth.login"
     login_manager.login_message = N_("Connectez-vous pour accéder à cette page.")
     login_manager.needs_refresh_message = N_("Reconnectez-vous pour accéder à cette page.")
@@ -25,6 +36,15 @@ def init_auth(app: Flask) -> None:
     login_manager.localize_callback = gettext
     login_manager.login_message_category = "info"
     login_manager.needs_refresh_message_category = "info"
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(exc: SecurityError) -> tuple[str, int, dict[str, str]]:
+        """A Host header outside TRUSTED_HOSTS (config.py: production derives it from
+        BASE_URL) is refused before routing, so the site's error page, whose links need
+        routing, cannot be drawn: answer a bare page, still 400 and in French."""
+        title = escape(gettext("Requête invalide"))
+        html = f'<!doctype html><html lang="fr"><title>{title}</title><h1>{title}</h1></html>'
+        return html, 400, {"Content-Type": "text/html; charset=utf-8"}
 
 
 @login_manager.user_loader

@@ -62,3 +62,7 @@ class LanguageForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Logout is a POST with a CSRF token, so that no third-party page can log you out."""
+
+
+class ResendVerificationForm(FlaskForm):
+    """The account page's "send the verification link again" button (POST + CSRF)."""

@@ -7,14 +7,12 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    has_request_context,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -22,15 +20,15 @@ from werkzeug.wrappers import Response
 from .. import accounts, storage
 from ..extensions import db, limiter
 from ..i18n import remember_locale
-from ..mail import send_mail
 from ..security import safe_next
-from . import SESSION_KEY
+from . import SESSION_KEY, mails
 from .forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
     LanguageForm,
     LoginForm,
     LogoutForm,
+    ResendVerificationForm,
     ResetPasswordForm,
     SignupForm,
 )
@@ -40,6 +38,23 @@ bp = Blueprint("auth", __name__)
 
 def _limit(key: str) -> str:
     return current_app.config[key]
+
+
+def _login_account_key() -> str:
+    """Rate-limit key of a login attempt: the account it aims at (the normalised e-mail
+    of the form), so that spreading guesses over many client addresses does not help."""
+    raw = request.form.get("email", "")
+    try:
+        email = accounts.normalise_email(raw)
+    except accounts.AccountError:
+        email = raw.strip().lower()[:254]
+    return f"login-account:{email}"
+
+
+def _login_failed(response: Response) -> bool:
+    # A successful login redirects; only failures count against the account, so that a
+    # reader logging in from several devices is never locked out by their own successes.
+    return response.status_code != 302
 
 
 def _start_session(user: accounts.User) -> None:
@@ -59,6 +74,12 @@ def _start_session(user: accounts.User) -> None:
 
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit(lambda: _limit("LOGIN_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(
+    lambda: _limit("LOGIN_ACCOUNT_RATE_LIMIT"),
+    key_func=_login_account_key,
+    methods=["POST"],
+    deduct_when=_login_failed,
+)
 def login() -> str | Response:
     form = LoginForm(next=request.args.get("next", ""))
     if current_user.is_authenticated and request.method == "GET":
@@ -95,20 +116,62 @@ def logout() -> Response:
 @bp.route("/inscription", methods=["GET", "POST"])
 @limiter.limit(lambda: _limit("SIGNUP_RATE_LIMIT"), methods=["POST"])
 def signup() -> str | Response:
+    """A new address and a taken one get the same page ("check your mailbox"), so that
+    the form does not tell who has an account; the mailbox gets a verification link, or,
+    for a taken address, a note to its owner. Nobody is logged in here: the password
+    alone proves nothing about the address."""
     form = SignupForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
+        password = form.password.data or ""
         try:
-            user = accounts.create_user(
-                form.email.data or "", form.password.data or "", name=form.name.data or ""
-            )
+            user = accounts.create_user(form.email.data or "", password, name=form.name.data or "")
+        except accounts.EmailTaken:
+            accounts.spend_password_hash_time(password)  # as long as a new account
+            owner = accounts.find_user(form.email.data or "")
+            if owner is not None:
+                mails.queue_signup_attempt(owner)
         except accounts.AccountError as exc:
             form.email.errors.append(_(str(exc)))  # AccountError: a French msgid
+            return render_template("auth/signup.html", form=form)
         else:
-            _start_session(user)
             db.session.commit()
-            flash(_("Votre compte est créé. Bonne lecture !"), "success")
-            return redirect(safe_next(form.next.data, url_for("reader.kiosk")))
+            mails.queue_verification(user)
+        return render_template(
+            "auth/check_mail.html",
+            email=accounts.normalise_email(form.email.data or ""),
+            next=form.next.data,
+        )
     return render_template("auth/signup.html", form=form)
+
+
+@bp.route("/confirmer-adresse/<token>")
+@login_required
+def verify_email(token: str) -> Response:
+    """The link of the verification mail. It needs the account's login as well as the
+    mailbox: someone who receives the mail for an account they did not create (somebody
+    signed up with their address) cannot verify that account for the stranger."""
+    try:
+        accounts.verify_email(token, current_user)
+    except accounts.AccountError as exc:
+        flash(_(str(exc)), "error")  # AccountError: a French msgid
+    else:
+        db.session.commit()
+        flash(_("Votre adresse e-mail est confirmée."), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/compte/confirmer-adresse", methods=["POST"])
+@login_required
+@limiter.limit(lambda: _limit("RESET_RATE_LIMIT"))
+def resend_verification() -> Response:
+    form = ResendVerificationForm()
+    if form.validate_on_submit() and not current_user.email_verified:
+        mails.queue_verification(current_user)
+        flash(
+            _("Un lien de confirmation vient d'être envoyé à %(email)s.", email=current_user.email),
+            "info",
+        )
+    return redirect(url_for("auth.account"))
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
@@ -118,8 +181,9 @@ def forgot_password() -> str | Response:
     if form.validate_on_submit():
         user = accounts.find_user(form.email.data or "")
         if user is not None:
-            send_reset_mail(user)
-        # Same answer either way: the form must not reveal who has an account.
+            mails.queue_password_link(user)
+        # Same answer either way, mail server up or down (the mail is only queued): the
+        # form must not reveal who has an account.
         flash(
             _(
                 "Si un compte existe pour cette adresse, un lien de réinitialisation "
@@ -132,33 +196,9 @@ def forgot_password() -> str | Response:
 
 
 def send_reset_mail(user: accounts.User, *, welcome: bool = False) -> None:
-    """E-mail a single-use link to set a new password (also used to welcome accounts
-    created by the billing system, which have no password yet).
-
-    Written in the recipient's language: their saved choice, else the page's language when
-    they asked from the site, else French (billing API and command line)."""
-    link = url_for("auth.reset_password", token=accounts.make_reset_token(user), _external=True)
-    hours = current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600 or 1
-    lang = user.locale or (str(get_locale()) if has_request_context() and not welcome else None)
-    with force_locale(lang or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        if welcome:
-            subject = _("Votre accès au e-magazine Challenge")
-            intro = _(
-                "Votre abonnement est actif. Choisissez votre mot de passe pour lire vos "
-                "magazines :"
-            )
-        else:
-            subject = _("Réinitialisation de votre mot de passe Challenge")
-            intro = _("Pour choisir un nouveau mot de passe, ouvrez ce lien :")
-        validity = ngettext(
-            "Ce lien est valable %(num)s heure et ne sert qu'une fois.",
-            "Ce lien est valable %(num)s heures et ne sert qu'une fois.",
-            hours,
-        )
-        closing = _("Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.")
-        greeting, signature = _("Bonjour,"), _("L'équipe Challenge")
-        body = f"{greeting}\n\n{intro}\n\n{link}\n\n{validity} {closing}\n\n{signature}\n"
-    send_mail(user.email, subject, body)
+    """Queue a mail with a single-use link to set a new password (also the welcome of
+    accounts created by the billing system, which have no password yet)."""
+    mails.queue_password_link(user, "welcome" if welcome else "reset")
 
 
 @bp.route("/mot-de-passe/<token>", methods=["GET", "POST"])
@@ -172,7 +212,7 @@ def reset_password(token: str) -> str | Response:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.set_password(user, form.password.data or "")
+            accounts.set_password_from_link(user, form.password.data or "")
         except accounts.AccountError as exc:
             form.password.errors.append(_(str(exc)))
         else:
@@ -196,7 +236,7 @@ def account() -> str | Response:
             db.session.commit()
             flash(_("Mot de passe changé. Vos autres sessions ont été déconnectées."), "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form)
+    return render_template("auth/account.html", form=form, resend_form=ResendVerificationForm())
 
 
 @bp.route("/langue", methods=["POST"])
