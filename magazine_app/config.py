@@ -61,6 +61,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute;20 per hour",
         "SIGNUP_RATE_LIMIT": "5 per minute;30 per hour",
         "RESET_RATE_LIMIT": "5 per minute;20 per hour",
+        # Archive and in-issue search together, per IP and per reader (account or token)
+        "SEARCH_RATE_LIMIT": "30 per minute;300 per hour",
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         # Password reset links

@@ -24,7 +24,8 @@ OTHER = "La Bourse de Casablanca termine la semaine en hausse; Hakimi signe un r
 
 
 def found(q: str, user=None, **filters) -> dict[int, list[int]]:
-    """{issue number: [page numbers]} of an archive search, as staff-free readers see it."""
+    """{issue number: [page numbers]} of an archive search, as this reader (default:
+    anonymous) sees it: the preview pages only, so matching tests open every page."""
     results = search.search_archive(parse(q), user, utcnow(), Filters(**filters), per_page=100)
     return {r.issue.number: sorted(h.page for h in r.hits) for r in results.issues}
 
@@ -33,7 +34,7 @@ def found(q: str, user=None, **filters) -> dict[int, list[int]]:
 
 
 def test_accents_case_and_stemming(make_text_issue) -> None:
-    make_text_issue([CARS, SHOUT, PLAIN, OTHER], number=1)
+    make_text_issue([CARS, SHOUT, PLAIN, OTHER], number=1, preview_pages=4)
     for q in ("véhicule", "vehicule", "VÉHICULES", "Véhicules", "vehicules"):
         assert found(q) == {1: [1, 2, 3]}, q
     assert found("électrique") == {1: [2]}  # "ÉLECTRIQUES": plural, capitals, accent
@@ -42,7 +43,7 @@ def test_accents_case_and_stemming(make_text_issue) -> None:
 
 
 def test_all_words_must_match_and_exclusion(make_text_issue) -> None:
-    make_text_issue([CARS, SHOUT, PLAIN, OTHER], number=1)
+    make_text_issue([CARS, SHOUT, PLAIN, OTHER], number=1, preview_pages=4)
     assert found("véhicules Casablanca") == {1: [2]}
     assert found("casablanca -hakimi") == {1: [2]}
     assert found("Euro 6") == {}
@@ -52,6 +53,7 @@ def test_phrase_in_quotes(make_text_issue) -> None:
     make_text_issue(
         ["Le marché automobile reprend.", "Automobile : le marché attend.", "marchés automobiles"],
         number=1,
+        preview_pages=3,
     )
     assert found('"marché automobile"') == {1: [1, 3]}  # stems: "marchés automobiles" too
     assert found("marché automobile") == {1: [1, 2, 3]}
@@ -59,7 +61,9 @@ def test_phrase_in_quotes(make_text_issue) -> None:
 
 
 def test_prefix(make_text_issue) -> None:
-    make_text_issue(["Renault Clio", "La renaissance du souk", "Dacia Logan"], number=1)
+    make_text_issue(
+        ["Renault Clio", "La renaissance du souk", "Dacia Logan"], number=1, preview_pages=3
+    )
     assert found("renau*") == {1: [1]}
     assert found("Rena*") == {1: [1, 2]}
     assert found("RENAULT") == {1: [1]}
@@ -103,9 +107,9 @@ def test_prefix(make_text_issue) -> None:
 def test_typed_queries_never_break(make_text_issue, q: str) -> None:
     issue = make_text_issue(["Renault et le marché", "Dacia"], number=1)
     results = search.search_archive(parse(q), None, utcnow())
-    hits, locked = search.search_issue(parse(q), issue, access_for(None, issue, utcnow()))
+    hits = search.search_issue(parse(q), issue, access_for(None, issue, utcnow()))
     assert results.total_issues in (0, 1)
-    assert len(hits) <= 2 and locked == []
+    assert len(hits) <= 2
 
 
 def test_empty_and_stop_word_queries_find_nothing(make_text_issue) -> None:
@@ -139,7 +143,7 @@ def test_relevance_then_recency(make_text_issue) -> None:
 
 def test_results_grouped_by_issue_and_paginated(make_text_issue) -> None:
     for n in range(1, 24):
-        make_text_issue(["Euro 6 en page un", "rien", "Euro 6 encore"], number=n)
+        make_text_issue(["Euro 6 en page un", "rien", "Euro 6 encore"], number=n, preview_pages=3)
     first = search.search_archive(parse("euro"), None, utcnow(), page=1, per_page=10)
     third = search.search_archive(parse("euro"), None, utcnow(), page=3, per_page=10)
     assert (first.total_issues, first.total_hits, first.pages) == (23, 46, 3)
@@ -180,28 +184,34 @@ def test_unpublished_issues_only_for_staff(make_text_issue, make_user) -> None:
 # --------------------------------------------------------------------------- the gate
 
 
-def test_locked_hits_carry_no_snippet(make_text_issue, make_user, subscribe) -> None:
+def test_locked_pages_are_not_searched(make_text_issue, make_user, subscribe) -> None:
+    """A preview reader's hits, counts and ranks come from the preview pages only; a
+    single whole word may add "more for subscribers" (yes or no), nothing finer."""
     issue = make_text_issue(
         ["Couverture Hakimi", "Sommaire", "Page trois", "Hakimi transfert secret record"],
         number=1,
         preview_pages=2,
     )
     [anonymous] = search.search_archive(parse("hakimi"), None, utcnow()).issues
-    assert [(h.page, h.locked) for h in anonymous.hits] == [(1, False), (4, True)]
+    assert [h.page for h in anonymous.hits] == [1] and anonymous.hit_count == 1
     assert "<mark>Hakimi</mark>" in anonymous.hits[0].snippet
-    locked = anonymous.hits[1]
-    assert locked.snippet is None and locked.thumb is None and locked.rects == []
+    assert anonymous.more_for_subscribers  # one whole word: yes, there is more
+    for q in ("hakim*", '"couverture hakimi"'):
+        [result] = search.search_archive(parse(q), None, utcnow()).issues
+        assert [h.page for h in result.hits] == [1] and not result.more_for_subscribers, q
+    for q in ('"hakimi transfert"', "transf*", "hakimi transfert", "transfert"):
+        results = search.search_archive(parse(q), None, utcnow())
+        assert results.issues == [] and results.total_hits == 0, q
+        assert results.more_for_subscribers_elsewhere is (q == "transfert"), q
 
-    hits, locked_hits = search.search_issue(
-        parse("hakimi"), issue, access_for(None, issue, utcnow())
-    )
-    assert [h.page for h in hits] == [1] and [h.page for h in locked_hits] == [4]
-    assert locked_hits[0].snippet is None and locked_hits[0].rects == []
+    hits = search.search_issue(parse("hakimi"), issue, access_for(None, issue, utcnow()))
+    assert [h.page for h in hits] == [1]
+    assert search.search_issue(parse("transfert"), issue, access_for(None, issue, utcnow())) == []
 
     reader = make_user()
     subscribe(reader)
     [full] = search.search_archive(parse("hakimi"), reader, utcnow()).issues
-    assert not any(h.locked for h in full.hits)
+    assert [h.page for h in full.hits] == [1, 4] and not full.more_for_subscribers
     assert "transfert" in full.hits[1].snippet
 
 

@@ -37,9 +37,11 @@ def test_search_page_lists_hits_with_snippets_and_thumbnails(client, make_issue)
     assert f"N°{issue.number}" in html
     assert "<mark>Hakimi</mark> à la une" in html
     assert _thumb_file(issue, 1) in html  # readable page: its thumbnail, signed
-    # page 5 is locked for an anonymous reader: number and lock, nothing of the page
-    assert f"Dans le N°{issue.number}, page 5" in html
-    assert "réservé aux abonnés" in html
+    # page 5 is locked for an anonymous reader: one whole word may say "more for
+    # subscribers", without its number or anything of the page
+    assert "1 page trouvée" in html
+    assert "Plus de résultats dans les pages réservées aux abonnés." in html
+    assert "page 5" not in html.lower() and "pages 1, 5" not in html
     assert "transfert" not in html and "Saint-Germain" not in html
     assert _thumb_file(issue, 5) not in html
     # every image on the page is the cover or a readable page
@@ -57,7 +59,7 @@ def test_subscriber_sees_the_snippet_of_every_page(
     html = client.get("/recherche?q=transfert").get_data(as_text=True)
     assert "<mark>transfert</mark> record" in html
     assert _thumb_file(issue, 5) in html
-    assert "réservé aux abonnés" not in html
+    assert "réservées aux abonnés" not in html
 
 
 def test_issue_search_json_respects_the_gate(
@@ -72,14 +74,15 @@ def test_issue_search_json_respects_the_gate(
     assert data["query"] == "hakimi"
     assert [h["page"] for h in data["hits"]] == [1]
     assert data["hits"][0]["rects"]  # from the page's word boxes (the PDF says "Hakimi")
-    assert data["locked_hits"] == [{"page": 5}]
+    assert set(data) == {"query", "hits", "notice"}  # page 5 matches: not a word of it
+    assert "pages en accès libre" in data["notice"]
     assert "transfert" not in anonymous.get_data(as_text=True)
 
     reader = make_user()
     subscribe(reader)
     auth.login(reader.email)
     data = client.get(url + "?q=hakimi").get_json()
-    assert [h["page"] for h in data["hits"]] == [1, 5] and data["locked_hits"] == []
+    assert [h["page"] for h in data["hits"]] == [1, 5] and data["notice"] is None
     assert "<mark>Hakimi</mark> signe un" in data["hits"][1]["snippet"]
 
 
@@ -98,7 +101,7 @@ def test_issue_search_json_rects_come_from_word_boxes(client, make_issue) -> Non
 def test_issue_search_json_empty_bad_and_unknown(client, make_issue, make_text_issue) -> None:
     issue = make_issue(pages=3)
     url = f"/lire/challenge/{issue.number}/recherche.json"
-    assert client.get(url + "?q=").get_json() == {"query": "", "hits": [], "locked_hits": []}
+    assert client.get(url + "?q=").get_json() == {"query": "", "hits": [], "notice": None}
     assert client.get(url).status_code == 200  # the viewer probes it to show its search box
     for q in ('"', "NEAR(", "*", "x" * 3000, "AND OR"):
         assert client.get(url, query_string={"q": q}).status_code == 200

@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
-from flask import abort, jsonify, render_template, request
+from flask import abort, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from .. import catalog, search, storage
+from ..access import Level
+from ..extensions import limiter
 from ..models import Issue, utcnow
 from .gate import access, current_reader, reader_token
 from .issue_views import _issue_or_404
@@ -21,7 +25,51 @@ def _int_arg(name: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 6 else None
 
 
+def _search_limit() -> str:
+    return current_app.config.get("SEARCH_RATE_LIMIT", "30 per minute;300 per hour")
+
+
+def _reader_key() -> str:
+    """The reader behind a search: the account when logged in, else the reader-token
+    cookie (hashed: a cookie is any length). An attacker who drops the cookie still has
+    the per-IP limit; one with many addresses and an account has this one."""
+    reader = current_reader()
+    if reader is not None:
+        return f"search-user:{reader.id}"
+    token = request.cookies.get(storage.READER_COOKIE, "")
+    return "search-token:" + hashlib.sha256(token.encode()).hexdigest()[:24]
+
+
+def _no_reader() -> bool:
+    return current_reader() is None and not request.cookies.get(storage.READER_COOKIE)
+
+
+def _no_query() -> bool:
+    # The viewer probes recherche.json with an empty query to show its search box: that
+    # answers nothing about any page, so it does not count.
+    return not request.args.get("q", "").strip()
+
+
+# Both searches share the same budgets (scope), per IP and per reader. The engines never
+# search the pages a reader may not read, but a single whole word still gets a yes or no
+# about them on the archive page, and search is the costliest request: guesses are rationed.
+_limit_by_ip = limiter.shared_limit(
+    _search_limit,
+    scope="search-ip",
+    key_func=lambda: "search-ip:" + (request.remote_addr or "?"),
+    exempt_when=_no_query,
+)
+_limit_by_reader = limiter.shared_limit(
+    _search_limit,
+    scope="search-reader",
+    key_func=_reader_key,
+    exempt_when=lambda: _no_query() or _no_reader(),
+)
+
+
 @bp.route("/recherche")
+@_limit_by_ip
+@_limit_by_reader
 def search_page() -> str:
     """Search across the archive: query, publication and year filters, results grouped by
     issue, paginated by issue."""
@@ -57,26 +105,37 @@ def search_page() -> str:
 def _thumb_url(issue: Issue, hit: search.Hit) -> str | None:
     """A signed thumbnail URL of a hit's page: only for readable hits (the domain gives a
     rendition only for those) and asked of the gate again, as every image is."""
-    if hit.locked or not hit.thumb or not access(issue).allows_page(issue, hit.page):
+    if not hit.thumb or not access(issue).allows_page(issue, hit.page):
         return None
     rel = storage.rendition_relpath(issue.id, issue.rendition_dir or "", hit.thumb["file"])
     return storage.sign_image_url(rel, reader_token(), time.time())
 
 
 @bp.route("/lire/<slug>/<int:number>/recherche.json")
+@_limit_by_ip
+@_limit_by_reader
 def issue_search(slug: str, number: int) -> Response:
     """Hits in one issue for the viewer: snippet and highlight rectangles (normalised
-    0..1) for readable pages, page numbers only for locked ones."""
+    0..1), of the pages this reader may read only. The other pages are not searched, so
+    the answer says nothing of them; `notice` (the same whatever the query) tells a
+    preview reader that the search covers the free pages."""
     issue = _issue_or_404(slug, number)
     query = search.parse(request.args.get("q", ""))
-    hits, locked = search.search_issue(query, issue, access(issue))
+    gate = access(issue)
+    hits = search.search_issue(query, issue, gate)
+    notice = None
+    if gate.level is not Level.FULL and issue.page_count > issue.preview_pages:
+        notice = _(
+            "La recherche ne porte que sur les pages en accès libre : abonnez-vous pour "
+            "chercher dans tout le numéro."
+        )
     payload: dict[str, Any] = {
         "query": query.raw,
         "hits": [
             {"page": h.page, "label": h.label, "snippet": str(h.snippet or ""), "rects": h.rects}
             for h in hits
         ],
-        "locked_hits": [{"page": h.page} for h in locked],
+        "notice": notice,
     }
     response = jsonify(payload)
     response.headers["Cache-Control"] = "private, no-store"

@@ -8,7 +8,8 @@ Public API (domain functions: they add and flush, the caller commits):
     reindex_all()           rebuild the whole index (`flask search reindex`)
     parse(q) -> Query       what the reader typed; never raises
     search_archive(query, user, now, filters, page) -> Results
-    search_issue(query, issue, access) -> (hits, locked_hits)
+    search_issue(query, issue, access) -> [Hit]   (only readable pages are searched)
+    readable_span(issue, access) -> (first, last) | None: the pages search may look at
 
 Engines: SQLite FTS5 (embedded default) and PostgreSQL full-text search; see backends.py.
 """
@@ -22,7 +23,16 @@ from ..extensions import db
 from ..models import Issue, IssueStatus
 from . import backends
 from .query import MAX_QUERY_CHARS, Matcher, Query, Term, parse
-from .results import Filters, Hit, IssueResult, Results, search_archive, search_issue, years
+from .results import (
+    Filters,
+    Hit,
+    IssueResult,
+    Results,
+    readable_span,
+    search_archive,
+    search_issue,
+    years,
+)
 
 __all__ = [
     "MAX_QUERY_CHARS",
@@ -36,6 +46,7 @@ __all__ = [
     "index_issue",
     "init_cli",
     "parse",
+    "readable_span",
     "reindex_all",
     "remove_issue",
     "search_archive",

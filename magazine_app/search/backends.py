@@ -1,8 +1,10 @@
 """The two full-text engines behind one small interface.
 
 Both keep one row per page in a table named `search_pages` (created by migration
-0004_search, not a SQLAlchemy model) and answer `hits(query, issue_id=None)`: a subquery of
-(issue_id, page_number, score), lower score = more relevant.
+0004_search, not a SQLAlchemy model) and answer `hits(query, issue_id=None, pages=None)`: a
+subquery of (issue_id, page_number, score), lower score = more relevant. `pages` (first,
+last) restricts one issue's search to the pages the gate lets the reader read, inside the
+engine's own WHERE clause: the text of the other pages is never even matched.
 
 * SQLite (the embedded default): an FTS5 table with one indexed column and nothing else: its
   rowid encodes the page (issue_id * PAGE_SLOTS + page number), so a hit's issue and page
@@ -43,7 +45,15 @@ class Backend(Protocol):
 
     def clear(self, session: Session) -> None: ...
 
-    def hits(self, query: Query, issue_id: int | None = None) -> Subquery: ...
+    def hits(
+        self, query: Query, issue_id: int | None = None, pages: tuple[int, int] | None = None
+    ) -> Subquery: ...
+
+
+def _span(pages: tuple[int, int] | None) -> tuple[int, int]:
+    """(first, last) page numbers to search, clamped to what the index can hold."""
+    first, last = pages or (1, PAGE_SLOTS - 1)
+    return max(first, 1), min(last, PAGE_SLOTS - 1)
 
 
 def _columns(stmt: Any) -> Subquery:
@@ -97,12 +107,16 @@ class SQLiteBackend:
             expr += f" NOT {render(term)}"
         return expr
 
-    def hits(self, query: Query, issue_id: int | None = None) -> Subquery:
+    def hits(
+        self, query: Query, issue_id: int | None = None, pages: tuple[int, int] | None = None
+    ) -> Subquery:
         params: dict[str, Any] = {"match": self.match_expression(query)}
         where = f"{TABLE} MATCH :match"
-        if issue_id is not None:  # a rowid range: FTS5 reads only this issue's entries
+        if issue_id is not None:
+            # A rowid range: FTS5 reads only these pages' entries of this issue.
+            first, last = _span(pages)
             where += " AND rowid BETWEEN :lo AND :hi"
-            params.update(lo=issue_id * PAGE_SLOTS, hi=(issue_id + 1) * PAGE_SLOTS - 1)
+            params.update(lo=issue_id * PAGE_SLOTS + first, hi=issue_id * PAGE_SLOTS + last)
         stmt = text(
             f"SELECT rowid / {PAGE_SLOTS} AS issue_id, rowid % {PAGE_SLOTS} AS page_number, "  # noqa: S608
             f"rank AS score FROM {TABLE} WHERE {where}"
@@ -167,12 +181,15 @@ class PostgresBackend:
         parts += [f"!!{render(n, t)}" for n, t in enumerate(query.terms) if t.negated]
         return "(" + " && ".join(parts) + ")", params
 
-    def hits(self, query: Query, issue_id: int | None = None) -> Subquery:
+    def hits(
+        self, query: Query, issue_id: int | None = None, pages: tuple[int, int] | None = None
+    ) -> Subquery:
         expr, params = self.tsquery(query)
         where = f"document @@ {expr}"
         if issue_id is not None:
-            where += " AND issue_id = :issue_id"
-            params["issue_id"] = issue_id
+            first, last = _span(pages)
+            where += " AND issue_id = :issue_id AND page_number BETWEEN :lo AND :hi"
+            params.update(issue_id=issue_id, lo=first, hi=last)
         stmt = text(
             f"SELECT issue_id, page_number, -ts_rank(document, {expr}) AS score "  # noqa: S608
             f"FROM {TABLE} WHERE {where}"

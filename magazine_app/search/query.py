@@ -54,6 +54,17 @@ class Query:
         return [t for t in self.terms if t.negated]
 
     @property
+    def is_single_word(self) -> bool:
+        """One whole word and nothing else: no phrase, prefix, second word or exclusion.
+        The only query whose matches on pages the reader may not read may be acknowledged
+        (without a count or a page): anything finer lets a reader test locked text for a
+        sentence, letter by letter or word by word (see results.search_archive)."""
+        if len(self.terms) != 1:
+            return False
+        term = self.terms[0]
+        return not (term.prefix or term.negated or term.is_phrase)
+
+    @property
     def is_empty(self) -> bool:
         """Nothing to look for: no query at all, or only stop words / exclusions."""
         return not self.positive

@@ -64,9 +64,10 @@ export class Search {
     }
     if (token !== this.token) return;
     this.hits = data.hits || [];
-    const locked = (data.locked_hits || []).length;
+    // Only readable pages are searched; for a preview reader the server adds a notice
+    // that is the same whatever the query (it says nothing of the locked pages' text).
     const parts = [this.hits.length ? fmt(this.strings.hits, { n: this.hits.length }) : this.strings.noHits];
-    if (locked) parts.push(fmt(this.strings.lockedHits, { n: locked }));
+    if (data.notice) parts.push(String(data.notice));
     this.status.textContent = parts.join(" ");
     this.hits.forEach((hit, i) => {
       const li = document.createElement("li");
