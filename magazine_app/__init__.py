@@ -29,6 +29,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     load_config(app, test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable French in JSON
+    _trust_proxy(app)
+
+    from . import converters
+
+    converters.init_app(app)  # before the blueprints: rules bind converters when added
 
     from . import cli, errors, i18n, jobs, security
     from .auth import init_auth
@@ -64,3 +69,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _trust_proxy(app: Flask) -> None:
+    """Behind nginx, `request.remote_addr` (rate limits, reading budgets) is the proxy
+    unless X-Forwarded-For is trusted; trusting it without a proxy would let any client
+    choose its address. Hence off by default, on with PROXY_FIX_X_FOR = 1 etc."""
+    counts = {
+        name: int(app.config.get(f"PROXY_FIX_X_{name.upper()}") or 0)
+        for name in ("for", "proto", "host", "port", "prefix")
+    }
+    if any(counts.values()):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        options = {f"x_{name}": count for name, count in counts.items()}
+        app.wsgi_app = ProxyFix(app.wsgi_app, **options)  # type: ignore[method-assign]

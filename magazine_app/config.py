@@ -63,8 +63,20 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "RESET_RATE_LIMIT": "5 per minute;20 per hour",
         # Archive and in-issue search together, per IP and per reader (account or token)
         "SEARCH_RATE_LIMIT": "30 per minute;300 per hour",
-        "RATELIMIT_STORAGE_URI": "memory://",
+        # None: REDIS_URL when set, else a SQLite file in the instance folder shared by
+        # all workers (magazine_app/ratelimit_sqlite.py); "memory://" counts per process.
+        "RATELIMIT_STORAGE_URI": None,
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Reading time credited per client address: this many readers' wall-clock time
+        # (an office or a mobile carrier puts several readers behind one address).
+        "READING_READERS_PER_IP": 20,
+        # Behind a reverse proxy: how many proxies set each X-Forwarded-* header
+        # (werkzeug ProxyFix); 0 ignores the header. nginx in front: PROXY_FIX_X_FOR = 1.
+        "PROXY_FIX_X_FOR": 0,
+        "PROXY_FIX_X_PROTO": 0,
+        "PROXY_FIX_X_HOST": 0,
+        "PROXY_FIX_X_PORT": 0,
+        "PROXY_FIX_X_PREFIX": 0,
         # Password reset links
         "PASSWORD_RESET_MAX_AGE": 3600,
         "EMAIL_VERIFICATION_MAX_AGE": 7 * 24 * 3600,
@@ -139,8 +151,10 @@ def _derive(app: Flask) -> None:
     if cfg["SESSION_COOKIE_SECURE"] is None:
         cfg["SESSION_COOKIE_SECURE"] = production
     cfg["REMEMBER_COOKIE_SECURE"] = cfg["SESSION_COOKIE_SECURE"]
-    if cfg["REDIS_URL"] and cfg["RATELIMIT_STORAGE_URI"] == "memory://":
+    if cfg["REDIS_URL"] and cfg["RATELIMIT_STORAGE_URI"] in (None, "memory://"):
         cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"]
+    if not cfg["RATELIMIT_STORAGE_URI"]:
+        cfg["RATELIMIT_STORAGE_URI"] = f"sqlite:///{Path(app.instance_path) / 'ratelimit.db'}"
     cfg["SECRET_KEY"] = _secret_key(app, production)
     _check_base_url(cfg, production)
 

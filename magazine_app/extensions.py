@@ -13,6 +13,8 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from . import ratelimit_sqlite  # noqa: F401  (registers sqlite:// with `limits`)
+
 
 class Base(DeclarativeBase):
     # Stable constraint names, so that migrations behave the same on SQLite and PostgreSQL.
@@ -35,7 +37,7 @@ babel = Babel()
 
 
 def _client_key() -> str:
-    """Rate-limit key: the client address (behind a proxy, configure ProxyFix)."""
+    """Rate-limit key: the client address (behind a proxy, set PROXY_FIX_X_FOR)."""
     return get_remote_address() or request.remote_addr or "unknown"
 
 

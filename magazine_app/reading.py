@@ -110,6 +110,18 @@ def page_text(issue: Issue, number: int, access: Access) -> dict[str, Any] | Non
     return {"number": page.number, "label": page.label, "text": page.text, "words": page.words}
 
 
+POSITION_MAX_BODY = 1024  # {"page": n} and a little room
+
+
+def position_page(data: Any) -> int | None:
+    """The page of a reading-position body {"page": n} (n >= 1), or None when malformed.
+    Past the last page is clamped by `save_position`."""
+    page = data.get("page") if isinstance(data, dict) else None
+    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+        return None
+    return page
+
+
 def save_position(user: User, issue: Issue, page: int) -> ReadingPosition:
     page = max(1, min(page, issue.page_count or 1))
     row = db.session.scalar(

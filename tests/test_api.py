@@ -437,3 +437,24 @@ def test_two_simultaneous_identical_purchases_act_once(app, api_key, make_issue_
     assert results[0][1] == results[1][1]
     db.session.expire_all()
     assert _count(Purchase) == 1 and _count(User) == 1 and _count(IdempotencyRecord) == 1
+
+
+@pytest.mark.parametrize("state", ["draft", "scheduled"])
+def test_purchase_of_an_unpublished_issue_is_refused(api, make_issue_row, outbox, state) -> None:
+    """Billing cannot sell an issue readers cannot open: a clear 422 naming the reason
+    (the key is trusted, no need to pretend the draft does not exist); nothing recorded,
+    no account created, no mail."""
+    issue = make_issue_row(published=False)
+    if state == "scheduled":
+        issue.publish_at = utcnow() + timedelta(days=2)
+        db.session.commit()
+    response = api.post("/api/v1/purchases", json=PURCHASE, headers={"Idempotency-Key": state})
+    assert response.status_code == 422 and _error(response) == "issue_not_published"
+    assert "pas encore publié" in response.get_json()["error"]["message"]
+    assert _count(Purchase) == 0 and _count(User) == 0 and _count(IdempotencyRecord) == 0
+    assert outbox() == []
+    # Once published, the same request (same key: errors are not stored) goes through.
+    issue.publish_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    again = api.post("/api/v1/purchases", json=PURCHASE, headers={"Idempotency-Key": state})
+    assert again.status_code == 201, again.get_json()

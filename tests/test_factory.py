@@ -53,7 +53,8 @@ def test_default_is_sqlite_in_instance_folder_with_sqlite_huey(tmp_path: Path) -
     app = create_app(_cfg(tmp_path))
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'inst' / 'magazine.db'}"
     assert type(app.extensions["huey"]).__name__ == "SqliteHuey"
-    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    # Shared by every gunicorn worker of the machine (magazine_app/ratelimit_sqlite.py).
+    assert app.config["RATELIMIT_STORAGE_URI"] == f"sqlite:///{tmp_path / 'inst' / 'ratelimit.db'}"
 
 
 def test_sqlite_runs_in_wal_mode_with_busy_timeout(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@
 The first successful answer (status and body) is stored with the key, in the same
 transaction as the purchase: a retry gets that answer back without acting again, and two
 concurrent requests with the same key cannot both act (unique constraint on client+key).
-Errors are not stored, so a request refused for a missing issue may be retried later."""
+Errors are not stored, so a request refused for a missing or not yet published issue may
+be retried later."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import subscriptions
+from .. import jsonbody, subscriptions
 from ..extensions import db
-from ..models import IdempotencyRecord, Issue, User
+from ..models import IdempotencyRecord, Issue, User, utcnow
 from . import ApiError, bp, serializers
 from . import validation as v
 from .views import welcome
@@ -28,12 +29,14 @@ REPLAY_HEADER = "Idempotent-Replayed"
 
 def _request_hash() -> str:
     """What makes two requests "the same": method, path and body (canonical when JSON)."""
-    data = request.get_json(silent=True)
-    if data is not None:
+    raw = v.body_bytes()
+    try:
+        data = jsonbody.loads(raw)
+    except jsonbody.BodyError:
+        payload = raw  # not JSON: json_body refuses it after the replay check
+    else:
         body = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         payload = body.encode("utf-8", "surrogatepass")
-    else:
-        payload = request.get_data()
     head = f"{request.method} {request.path}\n".encode()
     return hashlib.sha256(head + payload).hexdigest()
 
@@ -91,6 +94,14 @@ def create_purchase() -> ResponseReturnValue:
     issue = subscriptions.issue_by_number(pub_slug, number)
     if issue is None:
         raise v.invalid("number", f"aucun numéro {number} de « {pub_slug} ».", "unknown_issue")
+    if not issue.is_published(utcnow()):
+        # Billing holds a key and may know of drafts: a clear refusal, not a fake 404. A
+        # purchase of an issue readers cannot open yet would be a sale of nothing.
+        raise v.invalid(
+            "number",
+            f"le numéro {number} de « {pub_slug} » n'est pas encore publié.",
+            "issue_not_published",
+        )
 
     try:
         body, status, user, account_created = _record_purchase(

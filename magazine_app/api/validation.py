@@ -12,11 +12,12 @@ from typing import Any
 
 from flask import request
 
-from .. import accounts
+from .. import accounts, jsonbody
 from ..models import SubscriptionStatus
 from . import ApiError
 
 INT_MAX = 2_147_483_647
+MAX_BODY = 64 * 1024  # a billing call is a few hundred bytes
 REFERENCE_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,120}$")
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -28,19 +29,26 @@ def invalid(field: str, message: str, code: str = "validation_error") -> ApiErro
 
 
 def json_body() -> dict[str, Any]:
-    """The request's JSON object, or 415 / 400 / 422."""
+    """The request's JSON object, or 415 / 413 / 400 / 422."""
     if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
         raise ApiError(
             415,
             "unsupported_media_type",
             "Le corps de la requête doit être du JSON (Content-Type: application/json).",
         )
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiError(400, "invalid_json", "Le corps de la requête n'est pas du JSON valide.")
-    if not isinstance(data, dict):
-        raise ApiError(422, "validation_error", "Le corps doit être un objet JSON.")
-    return data
+    try:
+        # Bounded while read (chunked too), strict: no NaN/Infinity, bounded nesting.
+        return jsonbody.read_json_object(MAX_BODY)
+    except jsonbody.BodyError as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from exc
+
+
+def body_bytes() -> bytes:
+    """The raw body, bounded as `json_body` reads it (read once, kept for both)."""
+    try:
+        return jsonbody.read_body(MAX_BODY)
+    except jsonbody.BodyError as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from exc
 
 
 def required(data: dict[str, Any], field: str) -> Any:

@@ -4,17 +4,16 @@
 "csrf_token": "..."}: sent every ~30 s and on pagehide with navigator.sendBeacon, which
 cannot set headers, hence the CSRF token in the body (checked here; the route is exempt
 from CSRFProtect's header/form check). Only pages the gate lets this reader see count;
-staff reading is not counted. Answers 204 (nothing to read back)."""
+staff reading is not counted; reading time is capped by wall-clock time per reader and per
+client address (stats.ReadingBudget). Answers 204 (nothing to read back)."""
 
 from __future__ import annotations
-
-import json
 
 from flask import abort, request
 from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.wrappers import Response
 
-from .. import reading, stats
+from .. import jsonbody, reading, stats
 from ..access import Level
 from ..extensions import csrf, db
 from ..models import utcnow
@@ -27,12 +26,11 @@ MAX_BODY = 32 * 1024
 @bp.route("/lire/<slug>/<int:number>/evenements", methods=["POST"])
 @csrf.exempt
 def reading_events(slug: str, number: int) -> Response:
-    if (request.content_length or 0) > MAX_BODY:
-        abort(413)
     try:
-        data = json.loads(request.get_data(cache=False, as_text=True) or "null")
-    except ValueError:
-        abort(400)
+        # Bounded while read: a chunked body has no Content-Length to check beforehand.
+        data = jsonbody.read_json(MAX_BODY)
+    except jsonbody.BodyError as exc:
+        return jsonbody.error_response(exc)
     token = data.get("csrf_token") if isinstance(data, dict) else None
     try:
         validate_csrf(token)
@@ -52,6 +50,7 @@ def reading_events(slug: str, number: int) -> Response:
     key = stats.reader_key(user, reader_token())
     if key is None or (user is not None and user.is_staff) or not events:
         return Response(status=204)
-    stats.record_events(issue, verdict, key, user, events, utcnow())
+    budget = stats.ReadingBudget(key, request.remote_addr)
+    stats.record_events(issue, verdict, key, user, events, utcnow(), budget)
     db.session.commit()
     return Response(status=204)

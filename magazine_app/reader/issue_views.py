@@ -8,7 +8,7 @@ from flask import abort, jsonify, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import reading
+from .. import jsonbody, reading
 from ..access import Level
 from ..extensions import db
 from ..models import Issue
@@ -50,10 +50,14 @@ def page_text(slug: str, number: int, page: int) -> Response:
 @login_required
 def save_position(slug: str, number: int) -> Response:
     issue = _issue_or_404(slug, number)
-    data = request.get_json(silent=True) or {}
-    page = data.get("page")
-    if not isinstance(page, int) or page < 1:
-        abort(400)
+    try:
+        data = jsonbody.read_json_object(reading.POSITION_MAX_BODY)
+    except jsonbody.BodyError as exc:
+        return jsonbody.error_response(exc)
+    page = reading.position_page(data)
+    if page is None:
+        message = 'Corps attendu : {"page": n}, n entier positif.'
+        return jsonbody.error_response(jsonbody.BodyError(400, "invalid_position", message))
     row = reading.save_position(current_user, issue, page)
     db.session.commit()
     return jsonify({"page": row.page})

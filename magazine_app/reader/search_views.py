@@ -7,7 +7,7 @@ import hashlib
 import time
 from typing import Any
 
-from flask import abort, current_app, jsonify, render_template, request
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -22,7 +22,8 @@ from .views import bp
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() and len(value) < 6 else None
+    # isascii: "²".isdigit() is true, and int("²") raises
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 6 else None
 
 
 def _search_limit() -> str:
@@ -81,6 +82,10 @@ def search_page() -> str:
     if slug and publication is None:
         abort(404)
     year = _int_arg("annee")
+    if year is not None and not 1 <= year <= 9999:  # what a date can hold: ignore it
+        flash(_("Année %(year)s hors limites : filtre ignoré.", year=year), "warning")
+        args = {k: v for k, v in request.args.lists() if k != "annee"}
+        return redirect(url_for("reader.search_page", **args))  # type: ignore[return-value]
     page = _int_arg("page") or 1
     reader, now = current_reader(), utcnow()
     results = search.search_archive(

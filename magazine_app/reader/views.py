@@ -59,7 +59,8 @@ def _requested_year(years: list[tuple[int | None, int]]) -> int | None:
     raw = request.args.get("annee")
     if raw == "sans-date" and None in known:
         return None
-    if raw and raw.isdigit() and int(raw) in known:
+    # isdigit() alone accepts "²", which int() refuses (a 500): ASCII digits only.
+    if raw and raw.isascii() and raw.isdigit() and len(raw) <= 4 and int(raw) in known:
         return int(raw)
     if raw:
         abort(404)
