@@ -215,8 +215,11 @@ _ERRORS = {
     "NotFound": "No such resource.",
     "Conflict": "Refused, nothing changed: stale version, or conflicting purchase.",
     "UnsupportedMediaType": "The body must be application/json.",
+    "PayloadTooLarge": "The body is larger than the API reads (whatever Content-Length or "
+    "chunked encoding says).",
     "ValidationError": "Invalid field (details.field names it), unknown plan or issue, "
-    "reused Idempotency-Key.",
+    "issue not published yet (issue_not_published), reused Idempotency-Key, NaN or "
+    "Infinity, JSON nested too deep.",
     "RateLimited": "Too many requests.",
     "ServerError": "Unexpected error.",
 }
@@ -231,6 +234,7 @@ def _op(summary: str, ok: dict[str, Any], *errors: str, **extra: Any) -> dict[st
         ("Unauthorized", "401"),
         ("NotFound", "404"),
         ("Conflict", "409"),
+        ("PayloadTooLarge", "413"),
         ("UnsupportedMediaType", "415"),
         ("ValidationError", "422"),
         ("RateLimited", "429"),
@@ -358,6 +362,7 @@ def document() -> dict[str, Any]:
                     },
                     "BadRequest",
                     "Conflict",
+                    "PayloadTooLarge",
                     "UnsupportedMediaType",
                     "ValidationError",
                     parameters=[_REF_PARAM],
@@ -384,6 +389,7 @@ def document() -> dict[str, Any]:
                     },
                     "BadRequest",
                     "Conflict",
+                    "PayloadTooLarge",
                     "UnsupportedMediaType",
                     "ValidationError",
                     parameters=[
