@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -196,19 +197,23 @@ def _password_fingerprint(user: User) -> str:
     return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
 
 
+def _load_link(serializer: URLSafeTimedSerializer, token: str, max_age: int) -> Any:
+    """The data of a mailed link's token, or AccountError with the sentence to show."""
+    try:
+        return serializer.loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise AccountError(N_("Ce lien a expiré : demandez-en un nouveau.")) from exc
+    except BadSignature as exc:
+        raise AccountError(N_("Ce lien n'est pas valide.")) from exc
+
+
 def make_reset_token(user: User) -> str:
     return _serializer().dumps({"u": user.id, "p": _password_fingerprint(user)})
 
 
 def user_for_reset_token(token: str) -> User:
     """The user a reset link belongs to, or AccountError: expired, tampered or used."""
-    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
-    try:
-        data = _serializer().loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise AccountError(N_("Ce lien a expiré : demandez-en un nouveau.")) from exc
-    except BadSignature as exc:
-        raise AccountError(N_("Ce lien n'est pas valide.")) from exc
+    data = _load_link(_serializer(), token, current_app.config["PASSWORD_RESET_MAX_AGE"])
     user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
     if user is None or data.get("p") != _password_fingerprint(user):
         raise AccountError(N_("Ce lien a déjà été utilisé ou n'est plus valide."))
@@ -235,12 +240,7 @@ def verify_email(token: str, user: User) -> None:
     their address) cannot verify it for the stranger by clicking. Single use: once the
     address is verified, the link is refused."""
     max_age = current_app.config["EMAIL_VERIFICATION_MAX_AGE"]
-    try:
-        data = _verification_serializer().loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise AccountError(N_("Ce lien a expiré : demandez-en un nouveau.")) from exc
-    except BadSignature as exc:
-        raise AccountError(N_("Ce lien n'est pas valide.")) from exc
+    data = _load_link(_verification_serializer(), token, max_age)
     if not isinstance(data, dict) or data.get("u") != user.id or data.get("e") != user.email:
         raise AccountError(N_("Ce lien de confirmation est celui d'un autre compte."))
     if user.email_verified_at is not None:

@@ -138,3 +138,21 @@ class RequestRecorder:
 
     def image_requests(self) -> list[str]:
         return [p for p in self.paths if p.startswith(("/img/", "/_protected/"))]
+
+
+def consumer_env(cfg: dict[str, Any], **extra: str) -> dict[str, str]:
+    """The environment of a real `flask jobs worker` process for a test's app config: the
+    same database, job queue, storage and secret, small renditions (TEST_SIZES)."""
+    env = {
+        **os.environ,
+        "FLASK_APP": "wsgi.py",
+        "MAGAZINE_INSTANCE_PATH": cfg["INSTANCE_PATH"],
+        "DATABASE_URL": cfg["SQLALCHEMY_DATABASE_URI"],
+        "MAGAZINE_HUEY_SQLITE_PATH": cfg["HUEY_SQLITE_PATH"],
+        "MAGAZINE_STORAGE_ROOT": cfg["STORAGE_ROOT"],
+        "MAGAZINE_SECRET_KEY": cfg["SECRET_KEY"],
+        "MAGAZINE_INGEST_SIZES": '{"thumb": 120, "screen": 400, "zoom": 800}',
+        **extra,
+    }
+    env.pop("TEST_DATABASE_URL", None)
+    return env

@@ -10,7 +10,6 @@ so billing for a staff address never "claims" it. Links come from BASE_URL alone
 from __future__ import annotations
 
 import re
-from email import message_from_bytes
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,16 @@ from sqlalchemy import select
 from magazine_app import accounts
 from magazine_app.extensions import db
 from magazine_app.models import Subscription, User
+from tests.account_fixtures import (
+    ATTACKER_PASSWORD,
+    BASE,
+    BUYER,
+)
+from tests.account_fixtures import attacker_with_a_session as _attacker_with_a_session
+from tests.account_fixtures import body as _body
+from tests.account_fixtures import logged_in as _logged_in
+from tests.account_fixtures import mails as _mails
+from tests.account_fixtures import user_row as _user
 from tests.conftest import AuthActions, csrf_token
 
 if TYPE_CHECKING:
@@ -29,9 +38,6 @@ if TYPE_CHECKING:
 
 pytest_plugins = ["tests.api_fixtures"]
 
-BUYER = "buyer@example.com"
-ATTACKER_PASSWORD = "attaquant-secret-1"
-BASE = "https://emag.challenge.test"
 CSV_HEADER = "email,name,plan,starts_on,ends_on,status,billing_reference\n"
 SUB_BODY = {
     "plan": "challenge-1an",
@@ -58,48 +64,12 @@ def based(app_config: dict[str, Any]) -> None:
     )
 
 
-def _mails(app: Flask) -> list[Any]:
-    folder = Path(app.config["MAIL_OUTBOX"])
-    files = sorted(folder.glob("*.eml"), key=lambda f: f.stat().st_mtime_ns)
-    return [message_from_bytes(f.read_bytes()) for f in files]
-
-
-def _body(msg: Any) -> str:
-    return msg.get_payload(decode=True).decode()
-
-
 def _reset_path(msg: Any, base: str = "") -> str:
     match = re.search(r"(https?://[^/\s]+)(/mot-de-passe/\S+)", _body(msg))
     assert match, _body(msg)
     if base:
         assert match.group(1) == base, _body(msg)
     return match.group(2)
-
-
-def _signup(client: FlaskClient, email: str, password: str = ATTACKER_PASSWORD) -> None:
-    token = csrf_token(client, "/inscription")
-    client.post(
-        "/inscription",
-        data={"email": email, "password": password, "confirm": password, "csrf_token": token},
-    )
-
-
-def _logged_in(client: FlaskClient) -> bool:
-    return client.get("/compte").status_code == 200
-
-
-def _attacker_with_a_session(app: Flask, email: str = BUYER) -> FlaskClient:
-    attacker = app.test_client()
-    _signup(attacker, email)
-    if not _logged_in(attacker):
-        assert AuthActions(attacker).login(email, ATTACKER_PASSWORD).status_code == 302
-    assert _logged_in(attacker)
-    return attacker
-
-
-def _user(email: str) -> User:
-    db.session.expire_all()
-    return db.session.scalar(select(User).where(User.email == email))
 
 
 def _plans(email: str) -> list[str]:

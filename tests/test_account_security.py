@@ -8,7 +8,6 @@ import re
 import socket
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
-from email import message_from_bytes
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,17 @@ from magazine_app import create_app
 from magazine_app.access import Reason, access_for
 from magazine_app.extensions import db, limiter
 from magazine_app.models import LoginSession, User, utcnow
+from tests.account_fixtures import (
+    ATTACKER_PASSWORD,
+    BASE,
+    BUYER,
+)
+from tests.account_fixtures import attacker_with_a_session as _attacker_with_a_session
+from tests.account_fixtures import body as _body
+from tests.account_fixtures import logged_in as _logged_in
+from tests.account_fixtures import mails as _mails
+from tests.account_fixtures import signup as _signup
+from tests.account_fixtures import user_row as _user
 from tests.conftest import CSRF_RE, TEST_PASSWORD, AuthActions, csrf_token
 
 if TYPE_CHECKING:
@@ -28,9 +38,6 @@ if TYPE_CHECKING:
 
 pytest_plugins = ["tests.api_fixtures"]
 
-BUYER = "buyer@example.com"
-ATTACKER_PASSWORD = "attaquant-secret-1"
-BASE = "https://emag.challenge.test"
 TODAY = date.today()
 SUB_BODY = {
     "email": BUYER,
@@ -47,17 +54,6 @@ CSRF_FIELD = re.compile(r'(name="csrf_token"[^>]*value=")[^"]+(")')
 # --------------------------------------------------------------------------- helpers
 
 
-def _mails(app: Flask) -> list[Any]:
-    folder = Path(app.config["MAIL_OUTBOX"])
-    # In the order written (names only have the second, then a random part).
-    files = sorted(folder.glob("*.eml"), key=lambda f: f.stat().st_mtime_ns)
-    return [message_from_bytes(f.read_bytes()) for f in files]
-
-
-def _body(msg: Any) -> str:
-    return msg.get_payload(decode=True).decode()
-
-
 def _link(msg: Any, path: str) -> str:
     match = re.search(r"(https?://[^/\s]+)(" + re.escape(path) + r"\S+)", _body(msg))
     assert match, _body(msg)
@@ -66,14 +62,6 @@ def _link(msg: Any, path: str) -> str:
 
 def _path(url: str) -> str:
     return "/" + url.split("/", 3)[3]
-
-
-def _signup(client: FlaskClient, email: str, password: str = ATTACKER_PASSWORD):
-    token = csrf_token(client, "/inscription")
-    return client.post(
-        "/inscription",
-        data={"email": email, "password": password, "confirm": password, "csrf_token": token},
-    )
 
 
 def _csrf(client: FlaskClient, url: str, **kw: Any) -> str:
@@ -90,25 +78,6 @@ def _forgot(client: FlaskClient, email: str, **kw: Any):
 def _set_password(client: FlaskClient, path: str, password: str):
     token = csrf_token(client, path)
     return client.post(path, data={"password": password, "confirm": password, "csrf_token": token})
-
-
-def _logged_in(client: FlaskClient) -> bool:
-    return client.get("/compte").status_code == 200
-
-
-def _attacker_with_a_session(app: Flask, email: str = BUYER) -> FlaskClient:
-    """Sign up with somebody else's address (no mailbox needed) and hold a session."""
-    attacker = app.test_client()
-    _signup(attacker, email)
-    if not _logged_in(attacker):  # (sign-up used to log in straight away)
-        assert AuthActions(attacker).login(email, ATTACKER_PASSWORD).status_code == 302
-    assert _logged_in(attacker)
-    return attacker
-
-
-def _user(email: str) -> User:
-    db.session.expire_all()
-    return db.session.scalar(select(User).where(User.email == email))
 
 
 def _flashes(html: str) -> list[str]:

@@ -31,6 +31,7 @@ from magazine_app.processing import (
 )
 from tests.conftest import TEST_SIZES
 from tests.pdfs import magazine_pdf
+from tests.servers import consumer_env
 from tests.staff_fixtures import form_token, staff_client, staff_user  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -307,19 +308,7 @@ def test_kill_9_of_the_consumer_leaves_no_orphan_and_one_ingestion(app_config, t
             db.session.remove()
             return issue
 
-    env = {
-        **os.environ,
-        "FLASK_APP": "wsgi.py",
-        "MAGAZINE_INSTANCE_PATH": cfg["INSTANCE_PATH"],
-        "DATABASE_URL": cfg["SQLALCHEMY_DATABASE_URI"],
-        "MAGAZINE_HUEY_SQLITE_PATH": cfg["HUEY_SQLITE_PATH"],
-        "MAGAZINE_STORAGE_ROOT": cfg["STORAGE_ROOT"],
-        "MAGAZINE_SECRET_KEY": cfg["SECRET_KEY"],
-        "MAGAZINE_INGEST_SIZES": '{"thumb": 120, "screen": 400, "zoom": 800}',
-        "MAGAZINE_INGEST_WORKERS": "1",
-        "MAGAZINE_JOB_LEASE_SECONDS": "3",
-    }
-    env.pop("TEST_DATABASE_URL", None)
+    env = consumer_env(cfg, MAGAZINE_INGEST_WORKERS="1", MAGAZINE_JOB_LEASE_SECONDS="3")
     log = tmp_path / "consumer.log"
     marker = cfg["STORAGE_ROOT"]  # in the command line of every PDF child
     first = _consumer(env, log)

@@ -3,7 +3,6 @@ re-processing, recovery after a killed consumer, and the `flask issues` commands
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from magazine_app.processing import (
 )
 from tests.conftest import TEST_SIZES, shared_path
 from tests.pdfs import magazine_pdf
+from tests.servers import consumer_env
 
 HANGING_CHILD = Path(__file__).parent / "ingest" / "hanging_child.py"
 
@@ -235,17 +235,7 @@ def test_worker_consumes_a_queued_job_and_survives_sigterm(app_config, tmp_path)
         issue_id = issue.id
         jobs.enqueue("ingest_issue", issue_id)
         db.session.remove()
-    env = {
-        **os.environ,
-        "FLASK_APP": "wsgi.py",
-        "MAGAZINE_INSTANCE_PATH": cfg["INSTANCE_PATH"],
-        "DATABASE_URL": cfg["SQLALCHEMY_DATABASE_URI"],
-        "MAGAZINE_HUEY_SQLITE_PATH": cfg["HUEY_SQLITE_PATH"],
-        "MAGAZINE_STORAGE_ROOT": cfg["STORAGE_ROOT"],
-        "MAGAZINE_SECRET_KEY": cfg["SECRET_KEY"],
-        "MAGAZINE_INGEST_SIZES": '{"thumb": 120, "screen": 400, "zoom": 800}',
-    }
-    env.pop("TEST_DATABASE_URL", None)
+    env = consumer_env(cfg)
     worker = subprocess.Popen(
         [sys.executable, "-m", "flask", "jobs", "worker"],
         cwd=Path(__file__).resolve().parents[1],
