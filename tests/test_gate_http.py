@@ -259,3 +259,27 @@ def test_login_and_logout_give_the_browser_a_new_reader_token(
     assert client.get(url).status_code == 403
     auth.logout()
     assert client.get_cookie(storage.READER_COOKIE).value not in (before, after_login)
+
+
+def test_image_limit_per_address_holds_when_the_cookie_changes(app_config, make_issue) -> None:
+    """A scraper that starts a new session (a new reader token) every few pages still
+    meets the per-address limit: the two limits are separate."""
+    from magazine_app import create_app
+    from magazine_app.extensions import limiter
+
+    app_config["RATELIMIT_ENABLED"] = True
+    app_config["RATELIMIT_STORAGE_URI"] = "memory://"
+    app_config["IMAGE_RATE_LIMIT"] = "100 per minute"
+    app_config["IMAGE_IP_RATE_LIMIT"] = "5 per minute"
+    limited = create_app(app_config)
+    limiter.reset()
+    issue = make_issue()
+    codes = []
+    db.session.commit()
+    # No app context of `limited` around the requests: each gets its own, as in a server.
+    for _ in range(3):  # three browsers' worth of sessions, one address
+        scraper = limited.test_client()
+        pages = scraper.get(f"/lire/challenge/{issue.number}/pages.json").get_json()["pages"]
+        codes += [scraper.get(p["thumb"]["url"]).status_code for p in pages[:2]]
+    limiter.reset()
+    assert codes == [200] * 5 + [429]
