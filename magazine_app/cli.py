@@ -19,8 +19,16 @@ jobs_cli = AppGroup("jobs", help="The background job consumer.")
 DEMO_ACCOUNTS = [
     ("admin@challenge.ma", "admin-demo-2022", Role.ADMIN, "Admin Challenge"),
     ("redaction@challenge.ma", "redaction-demo-2022", Role.STAFF, "Rédaction Challenge"),
+    ("abonne@challenge.ma", "abonne-demo-2022", Role.READER, "Abonnée démo"),
     ("lecteur@challenge.ma", "lecteur-demo-2022", Role.READER, "Lecteur démo"),
 ]
+# The demo subscriber reads everything (both magazines and their archives); the demo
+# reader has no subscription and meets the gate (preview pages, call to subscribe).
+DEMO_SUBSCRIPTIONS = {"abonne@challenge.ma": "pack-challenge-auto"}
+
+
+def demo_label(email: str, role: Role) -> str:
+    return "subscriber" if email in DEMO_SUBSCRIPTIONS else role.value
 
 
 @users_cli.command("create")
@@ -92,13 +100,30 @@ def demo_command(no_issues: bool) -> None:
         if accounts.find_user(email) is None:
             # Our own addresses: verified at creation (as `users create`). An account that
             # already exists is left as it is: whoever created it is not vouched for.
-            accounts.mark_verified(accounts.create_user(email, password, role=role, name=name))
-            click.echo(f"Demo account {email} / {password} ({role.value})")
+            user = accounts.create_user(email, password, role=role, name=name)
+            accounts.mark_verified(user)
+            if email in DEMO_SUBSCRIPTIONS:
+                _demo_subscription(user, DEMO_SUBSCRIPTIONS[email])
+            click.echo(f"Demo account {email} / {password} ({demo_label(email, role)})")
     db.session.commit()
     if not no_issues:
         from .issues_cli import create_demo_issues
 
         create_demo_issues()
+
+
+def _demo_subscription(user: User, plan_code: str) -> None:
+    """A year of the plan from the publisher's today, granted like a staff grant."""
+    from datetime import timedelta
+
+    from .models import local_date, utcnow
+    from .subscriptions import grant, plan_by_code
+
+    plan = plan_by_code(plan_code)
+    if plan is None:  # the seed plans are a migration: absent only on a broken database
+        raise click.ClickException(f"plan {plan_code} is missing: run `flask db upgrade`")
+    today = local_date(utcnow())
+    grant(user, plan, today, today + timedelta(days=365), note="Compte de démonstration")
 
 
 images_cli = AppGroup("images", help="Signed page-image URLs.")

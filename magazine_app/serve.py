@@ -83,7 +83,7 @@ def _stop_all(procs: dict[str, subprocess.Popen[bytes]]) -> None:
 
 
 def _banner(bind: str) -> None:
-    from .cli import DEMO_ACCOUNTS
+    from .cli import DEMO_ACCOUNTS, demo_label
 
     host, _, port = bind.rpartition(":")
     url = f"http://{host or '127.0.0.1'}:{port}/"
@@ -91,7 +91,7 @@ def _banner(bind: str) -> None:
     click.secho(f"  Challenge e-magazine: {url}", bold=True)
     click.echo("  Demo accounts:")
     for email, password, role, _ in DEMO_ACCOUNTS:
-        click.echo(f"    {role.value:<7} {email:<26} {password}")
+        click.echo(f"    {demo_label(email, role):<10} {email:<26} {password}")
     click.echo(
         f"  Data: {Path(os.environ.get('MAGAZINE_INSTANCE_PATH', PROJECT_ROOT / 'instance'))}"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from magazine_app.extensions import db
 from magazine_app.models import Role, User
@@ -81,3 +81,19 @@ def test_demo_accounts_idempotent_and_can_log_in(runner, client, auth) -> None:
 def test_jobs_worker_command_is_registered(app) -> None:
     commands = app.cli.list_commands(app.cli.make_context("flask", [], resilient_parsing=True))
     assert {"users", "jobs", "demo", "db"} <= set(commands)
+
+
+def test_demo_has_a_subscriber_and_a_non_subscriber(runner, make_issue) -> None:
+    """What `make run` promises: one reader who reads everything, one who meets the gate."""
+    from magazine_app.access import Level, access_for
+    from magazine_app.accounts import find_user
+    from magazine_app.models import Subscription, utcnow
+
+    challenge, auto = make_issue("challenge"), make_issue("challenge-auto")
+    for _ in range(2):  # idempotent: one subscription however often it runs
+        assert runner.invoke(args=["demo", "--no-issues"]).exit_code == 0
+    subscriber, reader = find_user("abonne@challenge.ma"), find_user("lecteur@challenge.ma")
+    assert db.session.scalar(select(func.count(Subscription.id))) == 1
+    for issue in (challenge, auto):
+        assert access_for(subscriber, issue, utcnow()).level is Level.FULL
+        assert access_for(reader, issue, utcnow()).level is Level.PREVIEW
