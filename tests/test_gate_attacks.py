@@ -19,8 +19,8 @@ import pytest
 
 from magazine_app import storage
 from magazine_app.models import Page
+from tests.gate_fixtures import SIZES, assert_nothing_leaked, path_variants, secret_bytes
 
-SIZES = ("thumb", "screen", "zoom")
 FORGED = "/../../manifest.jsonZ"
 
 
@@ -33,28 +33,6 @@ def pages_json(client, issue) -> dict:
 def split(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.path, parts.query
-
-
-def secret_bytes(issue) -> dict[str, bytes]:
-    """What must never leave the server: the manifest, the original, locked renditions."""
-    version = storage.issue_root(issue.id) / issue.rendition_dir
-    out = {
-        "manifest": (version / "manifest.json").read_bytes(),
-        "original": storage.original_path(issue.source_sha256).read_bytes(),
-    }
-    for page in issue.pages[3:]:
-        for size in SIZES:
-            rel = storage.rendition_relpath(
-                issue.id, issue.rendition_dir, page.renditions[size]["file"]
-            )
-            out[f"{page.number}-{size}"] = storage.resolve(rel).read_bytes()
-    return out
-
-
-def assert_nothing_leaked(body: bytes, secrets: dict[str, bytes]) -> None:
-    assert len(body) < 8000, "an error answer is a short page, not a file"
-    for name, data in secrets.items():
-        assert data[:64] not in body, f"{name} leaked"
 
 
 # --------------------------------------------------------------------------- tokens
@@ -131,32 +109,10 @@ def signed(client, make_issue):
     return issue, path, query, secret_bytes(issue)
 
 
-def _variants(issue, path: str) -> list[str]:
-    head, _, name = path.rpartition("/")
-    version_root = head.rsplit("/", 1)[0]  # /img/issues/<id>/<version>
-    return [
-        f"{path}/../../manifest.json",
-        f"{version_root}/manifest.json",
-        f"{head}/./{name}",
-        f"{head}//{name}",
-        f"{head}/%2e%2e/screen/{name}",
-        f"{head}/%2E%2E/%2E%2E/manifest.json",
-        f"{head}%2f..%2f..%2fmanifest.json",
-        f"{head}%2F{name}",
-        f"{head}/{name}%00",
-        f"{path}/",
-        f"{head}/{name[:-4]}%2ewebp",
-        f"/img/originals/{issue.source_sha256}.pdf",
-        f"/img/issues/{issue.id}/{issue.rendition_dir}/../../../originals/{issue.source_sha256}.pdf",
-        "/img/../instance/secret_key",
-        f"/img/staging/{issue.id}-x/manifest.json",
-    ]
-
-
 def test_path_variants_are_refused_before_the_signature(client, signed) -> None:
     issue, path, query, secrets = signed
     assert client.get(f"{path}?{query}").status_code == 200
-    for variant in _variants(issue, path):
+    for variant in path_variants(issue, path):
         response = client.get(f"{variant}?{query}")
         assert response.status_code in (400, 403, 404), variant
         assert_nothing_leaked(response.data, secrets)
@@ -181,7 +137,7 @@ def test_path_variants_over_a_real_socket(app, live_server, signed) -> None:
     conn.request("GET", f"{path}?{query}", headers=headers)
     ok = conn.getresponse()
     assert ok.status == 200 and ok.read()[:4] == b"RIFF"
-    for variant in _variants(issue, path):
+    for variant in path_variants(issue, path):
         conn.request("GET", f"{variant}?{query}", headers=headers)
         response = conn.getresponse()
         body = response.read()
@@ -239,7 +195,7 @@ def test_accel_redirect_mode_refuses_the_same_list(app, client, signed) -> None:
         .headers["X-Accel-Redirect"]
         .endswith(path.removeprefix("/img"))
     )
-    for variant in _variants(issue, path):
+    for variant in path_variants(issue, path):
         response = client.get(f"{variant}?{query}")
         assert response.status_code in (400, 403, 404), variant
         assert "X-Accel-Redirect" not in response.headers

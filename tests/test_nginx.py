@@ -15,8 +15,8 @@ import requests
 
 from magazine_app import storage
 from tests.conftest import CSRF_RE, TEST_PASSWORD, LiveServer
+from tests.gate_fixtures import assert_nothing_leaked, path_variants, secret_bytes
 from tests.servers import NGINX_TEMPLATE, Nginx, RequestRecorder
-from tests.test_gate_attacks import _variants, assert_nothing_leaked, secret_bytes
 
 
 @pytest.fixture
@@ -122,7 +122,7 @@ def test_nginx_refuses_what_the_app_refuses(app, nginx, recorder, make_issue) ->
         assert visitor.get(nginx.url(f"{path}?e={spelling}&s={s}")).status_code == 403
     # The attack list, sent byte for byte (requests would normalise dot segments).
     cookie = f"{storage.READER_COOKIE}={token}"
-    for variant in _variants(issue, path):
+    for variant in path_variants(issue, path):
         status, body = raw_get(nginx.port, f"{variant}?{query}", cookie)
         assert status in (400, 403, 404), (variant, status)
         assert_nothing_leaked(body, secrets)
