@@ -62,6 +62,10 @@ _PRIORITY = [
 ]
 
 
+# "Every page" in a page range: past the last page of any issue (an int4 in SQL).
+ALL_PAGES = 2**31 - 1
+
+
 @dataclass(frozen=True)
 class Access:
     level: Level
@@ -84,6 +88,15 @@ class Access:
 
     def allows_page(self, issue: Issue, page_number: int) -> bool:
         return self.allows(page_number, issue.preview_pages)
+
+    def readable_pages(self, issue: Issue) -> tuple[int, int] | None:
+        """The same rule as `allows`, as one range of pages (first, last), for SQL that
+        must not even look at the other pages (search); None: no page at all."""
+        if self.level is Level.FULL:
+            return (1, ALL_PAGES)
+        if self.level is Level.PREVIEW and (issue.preview_pages or 0) >= 1:
+            return (1, issue.preview_pages)
+        return None
 
 
 def access_for(user: User | None, issue: Issue, now: datetime) -> Access:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask, render_template
-from werkzeug.exceptions import HTTPException
+from flask_babel import gettext
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from .i18n import N_
 
@@ -20,6 +22,15 @@ TITLES = {
 
 
 def init_app(app: Flask) -> None:
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(exc: SecurityError) -> tuple[str, int, dict[str, str]]:
+        """A Host header outside TRUSTED_HOSTS (config.py: production derives it from
+        BASE_URL) is refused before routing, so the layout, whose links need routing,
+        cannot be drawn: a bare page, still 400 and in the request's language."""
+        title = escape(gettext(TITLES[400]))
+        html = f'<!doctype html><html lang="fr"><title>{title}</title><h1>{title}</h1></html>'
+        return html, 400, {"Content-Type": "text/html; charset=utf-8"}
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[str, int]:
         code = exc.code or 500

@@ -309,7 +309,7 @@ def run_ingest_job(
     _remove_staging(issue.id, keep=token)
 
     cfg = current_app.config
-    staging = storage.resolve(f"staging/{issue.id}-{token}")
+    staging = storage.staging_dir(issue.id, token)
     last_write = [0.0]
 
     def progress(done: int, total: int) -> None:

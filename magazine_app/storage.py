@@ -76,8 +76,10 @@ def rendition_relpath(issue_id: int, version: str, file: str) -> str:
     return f"issues/{issue_id}/{version}/{file}"
 
 
-def staging_dir(issue_id: int) -> Path:
-    return resolve(f"staging/{issue_id}-{secrets.token_hex(6)}")
+def staging_dir(issue_id: int, token: str) -> Path:
+    """The work folder of one job on an issue; `token` is its lease's (processing.py), so
+    that the leftover sweep can tell a live job's folder from a dead one's."""
+    return resolve(f"staging/{issue_id}-{token}")
 
 
 # --------------------------------------------------------------------------- signed URLs
@@ -218,10 +220,10 @@ def check_image_signature(
 
     `uri` must be the raw request path: its shape is checked here again, so that a caller
     that forgot to cannot turn a signature into a read of another file."""
-    if not expires or not signature or not reader_token:
-        return "missing"
     if not uri.startswith(IMAGE_PREFIX) or not is_rendition_path(uri[len(IMAGE_PREFIX) :]):
         return "not_a_rendition"
+    if not expires or not signature or not reader_token:
+        return "missing"
     if not _EXPIRES_RE.fullmatch(expires) or not is_reader_token(reader_token):
         return "malformed"
     expected = _signature(expires, uri, reader_token, image_secret())

@@ -6,8 +6,6 @@ from datetime import timedelta
 
 from flask import Flask, session
 from flask_babel import gettext
-from markupsafe import escape
-from werkzeug.exceptions import SecurityError
 
 from ..extensions import db, login_manager
 from ..i18n import N_
@@ -36,15 +34,6 @@ def init_auth(app: Flask) -> None:
     login_manager.localize_callback = gettext
     login_manager.login_message_category = "info"
     login_manager.needs_refresh_message_category = "info"
-
-    @app.errorhandler(SecurityError)
-    def _untrusted_host(exc: SecurityError) -> tuple[str, int, dict[str, str]]:
-        """A Host header outside TRUSTED_HOSTS (config.py: production derives it from
-        BASE_URL) is refused before routing, so the site's error page, whose links need
-        routing, cannot be drawn: answer a bare page, still 400 and in French."""
-        title = escape(gettext("Requête invalide"))
-        html = f'<!doctype html><html lang="fr"><title>{title}</title><h1>{title}</h1></html>'
-        return html, 400, {"Content-Type": "text/html; charset=utf-8"}
 
 
 @login_manager.user_loader

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from ..lifeline import die_with_parent, parent_from_env
-from .header import check_header
-from .manifest import HEADER_SCAN, PAGES_DIR
+from .header import HEADER_SCAN, check_header
+from .manifest import PAGES_DIR
 
 _protocol: Any = None  # private copy of the original stdout, for JSON lines only
 

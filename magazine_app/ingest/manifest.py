@@ -14,7 +14,6 @@ from typing import Any
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
 PAGES_DIR = ".pages"  # per-page JSON written by the children, removed after assembly
-HEADER_SCAN = 1024  # "%PDF-" must appear within the first bytes
 
 
 @dataclass

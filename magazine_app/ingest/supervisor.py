@@ -40,8 +40,8 @@ from ..lifeline import PARENT_ENV
 from . import errors
 from .assemble import write_manifest
 from .errors import IngestError
-from .header import check_header
-from .manifest import HEADER_SCAN, MANIFEST_NAME, PAGES_DIR, Manifest, load_manifest
+from .header import HEADER_SCAN, check_header
+from .manifest import MANIFEST_NAME, PAGES_DIR, Manifest, load_manifest
 from .renditions import DEFAULT_RENDITIONS, RenditionSpec, renditions_with_widths
 from .toc import clean_outline
 

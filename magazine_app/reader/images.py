@@ -53,6 +53,11 @@ def _breach(limit: RequestLimit) -> None:
     )
 
 
+# Not a rendition path: no such image (whatever was signed); expired: the viewer asks for
+# fresh URLs; any other problem (signature, token, expiry's spelling): refused.
+_REFUSALS = {"not_a_rendition": 404, "expired": 410}
+
+
 @bp.route("/img/<path:subpath>", merge_slashes=False)
 @limiter.limit(
     lambda: current_app.config.get("IMAGE_RATE_LIMIT", "300 per minute;4000 per hour"),
@@ -68,8 +73,9 @@ def page_image(subpath: str) -> Response:
     # Before anything else: the path must be a rendition file's, in its one spelling.
     # A dot segment, an empty segment, an encoded byte or any other file under the
     # storage root (manifest.json, originals, staging) is refused here, whatever it signs.
+    # (check_image_signature checks the shape before computing anything.)
     raw = raw_path()
-    if raw != request.path or not storage.is_rendition_path(subpath):
+    if raw != request.path:
         abort(404)
     problem = storage.check_image_signature(
         raw,
@@ -79,7 +85,7 @@ def page_image(subpath: str) -> Response:
         time.time(),
     )
     if problem is not None:
-        abort(403 if problem != "expired" else 410)
+        abort(_REFUSALS.get(problem, 403))
     try:
         path = storage.resolve(subpath)
     except storage.StorageError:

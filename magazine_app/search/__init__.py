@@ -9,7 +9,6 @@ Public API (domain functions: they add and flush, the caller commits):
     parse(q) -> Query       what the reader typed; never raises
     search_archive(query, user, now, filters, page) -> Results
     search_issue(query, issue, access) -> [Hit]   (only readable pages are searched)
-    readable_span(issue, access) -> (first, last) | None: the pages search may look at
 
 Engines: SQLite FTS5 (embedded default) and PostgreSQL full-text search; see backends.py.
 """
@@ -28,7 +27,6 @@ from .results import (
     Hit,
     IssueResult,
     Results,
-    readable_span,
     search_archive,
     search_issue,
     years,
@@ -46,7 +44,6 @@ __all__ = [
     "index_issue",
     "init_cli",
     "parse",
-    "readable_span",
     "reindex_all",
     "remove_issue",
     "search_archive",

@@ -93,25 +93,6 @@ def _visible(user: User | None, now: datetime) -> Any:
     return catalog.published_filter(now)
 
 
-def readable_span(issue: Issue, access: Access) -> Span | None:
-    """The pages of `issue` the gate lets this reader read, as the range the engines filter
-    on (None: none). The gate's rule (Access.allows): full access reads every page, a
-    preview the first `preview_pages`. Checked against the gate itself at both ends, so
-    that if that rule changes, search fails closed (finds nothing) instead of leaking."""
-    if access.level is Level.FULL:
-        return (1, backends.PAGE_SLOTS - 1)
-    last = issue.preview_pages or 0
-    if access.level is not Level.PREVIEW or last < 1:
-        return None
-    if (
-        not access.allows_page(issue, 1)
-        or not access.allows_page(issue, last)
-        or access.allows_page(issue, last + 1)
-    ):
-        return None
-    return (1, last)
-
-
 # What the gate needs of an issue (and the ranking): the archive's issues are loaded light.
 _GATE_COLUMNS = (
     Issue.id,
@@ -156,7 +137,7 @@ def search_archive(
         access = access_for(user, issue, now)
         if access.level is Level.NONE:
             continue  # defence in depth: the SQL filter already left these out
-        span = readable_span(issue, access)
+        span = access.readable_pages(issue)
         if span is not None:
             readable.setdefault(span, []).append(issue.id)
             accesses[issue.id] = access
@@ -217,7 +198,7 @@ def search_archive(
 def search_issue(query: Query, issue: Issue, access: Access) -> list[Hit]:
     """Hits in one issue, in page order, with snippet and rectangles. Only the pages this
     reader may read are searched: of the others, nothing, not even whether they match."""
-    span = readable_span(issue, access)
+    span = access.readable_pages(issue)
     if query.is_empty or span is None:
         return []
     hits = backends.for_session(db.session).hits(query, issue_id=issue.id, pages=span)
