@@ -184,11 +184,10 @@ class Issue(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     processing_started_at: Mapped[datetime | None] = mapped_column(DateTime)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime)
-    # The running job's lease (processing.py): which worker holds it, until when (renewed by
-    # its heartbeat), and when it last renewed it. None when no job holds the issue.
+    # The running job's lease (processing.py): which worker holds it, and until when (each
+    # heartbeat moves it JOB_LEASE_SECONDS ahead). None when no job holds the issue.
     job_owner: Mapped[str | None] = mapped_column(String(80))
     job_lease_until: Mapped[datetime | None] = mapped_column(DateTime)
-    job_heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Result of processing
     page_count: Mapped[int] = mapped_column(Integer, default=0)
     toc_source: Mapped[str | None] = mapped_column(String(20))

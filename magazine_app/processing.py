@@ -204,7 +204,6 @@ def claim(issue_id: int, owner: str, now: datetime | None = None) -> bool:
             status=IssueStatus.PROCESSING,
             job_owner=owner,
             job_lease_until=now + timedelta(seconds=lease_seconds()),
-            job_heartbeat_at=now,
             attempts=Issue.attempts + 1,
             processing_started_at=now,
             failure_reason=None,
@@ -232,13 +231,7 @@ class Lease:
         result = db.session.execute(
             update(Issue)
             .where(Issue.id == self.issue_id, Issue.job_owner == self.owner)
-            .values(
-                **{
-                    "job_lease_until": now + timedelta(seconds=self.seconds),
-                    "job_heartbeat_at": now,
-                    **values,
-                }
-            )
+            .values(**{"job_lease_until": now + timedelta(seconds=self.seconds), **values})
             .execution_options(synchronize_session=False)
         )
         self.renewed = time.monotonic()

@@ -183,12 +183,6 @@ def _claim(user: User) -> bool:
     return True
 
 
-def find_or_create_reader(email: str) -> tuple[User, bool]:
-    """(user, created): find_or_claim_reader without the claim flag."""
-    reader = find_or_claim_reader(email)
-    return reader.user, reader.created
-
-
 class UpsertResult(NamedTuple):
     subscription: Subscription
     created: bool

@@ -141,6 +141,7 @@ def test_billing_purchase_for_an_unverified_account_also_claims_it(
         headers={"Idempotency-Key": "achat-1"},
     )
     assert response.status_code == 201, response.get_json()
+    assert response.get_json()["claim_sent"] is True
     assert not _logged_in(attacker)
     assert _user(BUYER).password_hash is None
     assert "/mot-de-passe/" in _body(_mails(app)[-1]) and _mails(app)[-1]["To"] == BUYER

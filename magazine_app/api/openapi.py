@@ -166,11 +166,16 @@ SCHEMAS: dict[str, Any] = {
         },
     ),
     "PurchaseResult": _obj(
-        ["purchase", "created", "account_created"],
+        ["purchase", "created", "account_created", "claim_sent"],
         {
             "purchase": _ref("Purchase"),
             "created": {"type": "boolean"},
             "account_created": {"type": "boolean"},
+            "claim_sent": {
+                "type": "boolean",
+                "description": "As for subscriptions: an unverified account was taken back "
+                "for its mailbox before the purchase was attached.",
+            },
         },
     ),
     "Entitlement": _obj(

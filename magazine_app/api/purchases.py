@@ -126,7 +126,7 @@ def _record_purchase(
 ) -> tuple[dict[str, Any], int, User, bool]:
     """Act and store the answer in one transaction (IntegrityError when another request
     with the same key or the same purchase committed first)."""
-    user, account_created = subscriptions.find_or_create_reader(email)
+    user, account_created, claim_sent = subscriptions.find_or_claim_reader(email)
     try:
         purchase, created = subscriptions.purchase_issue(user, issue, reference)
     except subscriptions.PurchaseConflict as exc:
@@ -136,6 +136,7 @@ def _record_purchase(
         "purchase": serializers.purchase(purchase),
         "created": created,
         "account_created": account_created,
+        "claim_sent": claim_sent,
     }
     status = 201 if created else 200
     db.session.add(

@@ -3,7 +3,7 @@
 Revision ID: 0005_job_lease
 Revises: 0004_search
 
-A running ingestion holds a lease on its issue row (owner, expiry, last heartbeat): the
+A running ingestion holds a lease on its issue row (owner and expiry, moved ahead by each heartbeat): the
 consumer requeues an issue only once its lease has expired, and a job that lost its lease
 cannot record its result (processing.py).
 """
@@ -21,7 +21,6 @@ def upgrade():
     with op.batch_alter_table("issues", schema=None) as batch_op:
         batch_op.add_column(sa.Column("job_owner", sa.String(length=80), nullable=True))
         batch_op.add_column(sa.Column("job_lease_until", sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column("job_heartbeat_at", sa.DateTime(), nullable=True))
     # Jobs left "processing" by a consumer older than leases hold no lease: give them one
     # that has already expired, so that staff see them failed and can retry or delete them.
     op.execute(
@@ -32,6 +31,5 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table("issues", schema=None) as batch_op:
-        batch_op.drop_column("job_heartbeat_at")
         batch_op.drop_column("job_lease_until")
         batch_op.drop_column("job_owner")
