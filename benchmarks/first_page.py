@@ -177,7 +177,8 @@ def measure(browser: Any, url: str, done_js: str, mbps: float, latency: float) -
 
 def default_pdf(slug: str, number: int) -> Path:
     sys.path.insert(0, str(ROOT))
-    from magazine_app import create_app, reading, storage
+    from magazine_app import create_app, storage
+    from magazine_app.catalog import reading
 
     app = create_app()
     with app.app_context():

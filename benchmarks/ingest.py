@@ -172,8 +172,11 @@ def ingest_once(pdf: Path, tmp: Path, workers: int | None) -> dict[str, Any]:
     (`--_worker`) so that one run's heap never inflates the next run's peak."""
     from flask_migrate import upgrade
 
-    from magazine_app import catalog, create_app, processing, storage
-    from magazine_app.extensions import db
+    from magazine_app import create_app, storage
+    from magazine_app.catalog import queries as catalog
+    from magazine_app.catalog import register
+    from magazine_app.core.extensions import db
+    from magazine_app.jobs import ingest
 
     cfg: dict[str, Any] = {
         "INSTANCE_PATH": str(tmp / "instance"),
@@ -193,9 +196,9 @@ def ingest_once(pdf: Path, tmp: Path, workers: int | None) -> dict[str, Any]:
         publication = catalog.publication_by_slug("challenge") or catalog.publications()[0]
         cpu0 = _cpu_s()
         start = time.perf_counter()
-        issue = processing.register_issue(publication, 1, pdf)
+        issue = register.register_issue(publication, 1, pdf)
         db.session.commit()
-        outcome = processing.run_ingest_job(issue.id)
+        outcome = ingest.run_ingest_job(issue.id)
         wall = time.perf_counter() - start
         cpu = _cpu_s() - cpu0
         if not outcome.ok:

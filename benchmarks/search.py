@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, insert, select, text
 
 from magazine_app import create_app, search
-from magazine_app.extensions import db
+from magazine_app.core.extensions import db
 from magazine_app.models import Issue, IssueStatus, Page, utcnow
 from magazine_app.search import backends
 
@@ -90,7 +90,7 @@ def corpus_pages() -> list[str]:
 
 
 def french_prose() -> list[str]:
-    data = json.loads((ROOT / "magazine_app/demo_assets/content_fr.json").read_text("utf-8"))
+    data = json.loads((ROOT / "magazine_app/demo/assets/content_fr.json").read_text("utf-8"))
     return [
         *data["business"],
         *data["auto"],
@@ -293,7 +293,7 @@ def main() -> None:
     if args.postgres:
         if not args.wipe:
             sys.exit("--postgres wipes that database's public schema: add --wipe to agree")
-        from magazine_app.config import normalise_database_url
+        from magazine_app.core.config import normalise_database_url
 
         url = normalise_database_url(args.postgres)
         engine = create_engine(url)

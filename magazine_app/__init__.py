@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from .config import PROJECT_ROOT, load_config
+from magazine_app.core.config import PROJECT_ROOT, load_config
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -31,14 +31,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable French in JSON
     _trust_proxy(app)
 
-    from . import converters
+    from magazine_app.core import converters
 
     converters.init_app(app)  # before the blueprints: rules bind converters when added
 
-    from . import cli, errors, i18n, jobs, security
-    from .auth import init_auth
-    from .extensions import csrf, db, limiter, migrate
-    from .sqlite import configure_sqlite
+    from magazine_app import cli, jobs
+    from magazine_app.auth.sessions import init_auth
+    from magazine_app.core import errors, i18n, security
+    from magazine_app.core.extensions import csrf, db, limiter, migrate
+    from magazine_app.core.sqlite import configure_sqlite
 
     db.init_app(app)
     configure_sqlite(app)
@@ -56,10 +57,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_auth(app)
     jobs.init_app(app)
 
-    from .api import bp as api_bp
-    from .auth.views import bp as auth_bp
-    from .reader.views import bp as reader_bp
-    from .staff import bp as staff_bp
+    from magazine_app.api import bp as api_bp
+    from magazine_app.auth import bp as auth_bp
+    from magazine_app.reader import bp as reader_bp
+    from magazine_app.staff import bp as staff_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(reader_bp)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from .i18n import N_
-from .models import Issue, Subscription, SubscriptionStatus, User, local_date
+from magazine_app.core.i18n import N_
+from magazine_app.models import Issue, Subscription, SubscriptionStatus, User, local_date
 
 
 class Level(StrEnum):

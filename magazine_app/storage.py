@@ -34,13 +34,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import re
 import secrets
+import shutil
 import string
+import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, current_app, g, request, session
 from werkzeug.security import safe_join
+
+if TYPE_CHECKING:
+    from magazine_app.models import Issue
 
 READER_COOKIE = "mgz_reader"
 IMAGE_PREFIX = "/img/"
@@ -135,7 +143,7 @@ def _issued_reader_token() -> str:
     only carries the token to nginx; its value is never trusted to choose one."""
     from flask_login import current_user
 
-    from .auth import SESSION_KEY
+    from magazine_app.models import SESSION_KEY
 
     sid = session.get(SESSION_KEY)
     if sid and current_user.is_authenticated:
@@ -213,6 +221,19 @@ def sign_image_url(relative: str, reader_token: str, now_ts: float) -> str:
     return f"{uri}?e={expires}&s={_signature(expires, uri, reader_token, image_secret())}"
 
 
+def rendition_url(
+    issue: Issue,
+    rendition: Mapping[str, Any],
+    token: str | None = None,
+    now_ts: float | None = None,
+) -> str:
+    """The signed URL of one of an issue's rendition files (`page.renditions[size]`), for
+    the current reader's token unless one is given. Signing is the gate's last mile: the
+    caller has asked the gate (Access.allows_page) for this page first."""
+    rel = rendition_relpath(issue.id, issue.rendition_dir or "", rendition["file"])
+    return sign_image_url(rel, token or reader_token(), time.time() if now_ts is None else now_ts)
+
+
 def check_image_signature(
     uri: str, expires: str | None, signature: str | None, reader_token: str | None, now_ts: float
 ) -> str | None:
@@ -232,3 +253,28 @@ def check_image_signature(
     if int(expires) < now_ts:
         return "expired"
     return None
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def store_original(path: Path, *, move: bool = False) -> tuple[str, int, Path]:
+    """Copy (or move) a PDF into originals/<sha256>.pdf; returns (sha, bytes, path)."""
+    sha = sha256_file(path)
+    target = original_path(sha)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        tmp = target.with_suffix(f".{secrets.token_hex(4)}.tmp")
+        if move:
+            shutil.move(str(path), tmp)
+        else:
+            shutil.copyfile(path, tmp)
+        os.replace(tmp, target)
+    elif move:
+        path.unlink()
+    return sha, target.stat().st_size, target

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from magazine_app.extensions import db
+from magazine_app.core.extensions import db
 from magazine_app.models import User
 from tests.conftest import AuthActions, csrf_token
 

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, inspect, text
 from werkzeug.serving import make_server
 
 from magazine_app import create_app
-from magazine_app.extensions import db
+from magazine_app.core.extensions import db
 from magazine_app.models import Role, User
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ def shared_path(*parts: str) -> Path:
 
 def _database_url(tmp_root: Path) -> str:
     if PG_URL:
-        from magazine_app.config import normalise_database_url
+        from magazine_app.core.config import normalise_database_url
 
         return normalise_database_url(PG_URL)
     return f"sqlite:///{tmp_root / 'test.db'}"
@@ -202,7 +202,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture
 def make_user(app: Flask) -> Callable[..., User]:
-    from magazine_app import accounts
+    from magazine_app.accounts import operations as accounts
 
     counter = iter(range(1, 10_000))
 
@@ -297,9 +297,11 @@ def make_issue(app: Flask, ingested_cache: Path) -> Callable[..., Any]:
     from sqlalchemy import select
 
     from magazine_app import storage
+    from magazine_app.catalog.register import record_manifest
     from magazine_app.ingest import load_manifest, run_ingest
+    from magazine_app.ingest.renditions import make_placeholders
     from magazine_app.models import Issue, IssueStatus, Publication, utcnow
-    from magazine_app.processing import make_placeholders, record_manifest, store_original
+    from magazine_app.storage import store_original
     from tests.pdfs import magazine_pdf
 
     counter = iter(range(1, 10_000))

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from magazine_app import search
-from magazine_app.extensions import db
+from magazine_app.core.extensions import db
 from magazine_app.models import Issue, IssueStatus, Page, Plan, Publication, Subscription, utcnow
 from magazine_app.search import backends
 from tests.conftest import TEST_SIZES, shared_path
@@ -105,8 +105,8 @@ def ingest_corpus(app: Any, corpus_cache: Path) -> Callable[..., Issue]:
     """A corpus PDF really ingested (once per session) and recorded as an issue with the
     same domain function as a processed upload, so its pages are indexed on the way."""
     from magazine_app import storage
+    from magazine_app.catalog.register import record_manifest
     from magazine_app.ingest import load_manifest, run_ingest
-    from magazine_app.processing import record_manifest
 
     def make(parts: tuple[str, str], number: int, *, preview_pages: int = 3) -> Issue:
         pdf = shared_path("corpus", *parts)

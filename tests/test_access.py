@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from magazine_app.access import Level, Reason, access_for
-from magazine_app.extensions import db
+from magazine_app.core.extensions import db
 from magazine_app.models import (
     Issue,
     IssueStatus,

@@ -18,8 +18,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from magazine_app import accounts
-from magazine_app.extensions import db
+from magazine_app.accounts import operations as accounts
+from magazine_app.core.extensions import db
 from magazine_app.models import Subscription, User
 from tests.account_fixtures import (
     ATTACKER_PASSWORD,
@@ -291,7 +291,7 @@ def test_account_created_by_an_administrator_is_verified_and_never_claimed(
 
 
 def test_demo_accounts_are_verified_and_never_claimed(app: Flask, runner, api: ApiCaller) -> None:
-    from magazine_app.cli import DEMO_ACCOUNTS
+    from magazine_app.demo.accounts import DEMO_ACCOUNTS
 
     assert runner.invoke(args=["demo", "--no-issues"]).exit_code == 0
     for email, *_ in DEMO_ACCOUNTS:

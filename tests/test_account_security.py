@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text
 
 from magazine_app import create_app
 from magazine_app.access import Reason, access_for
-from magazine_app.extensions import db, limiter
+from magazine_app.core.extensions import db, limiter
 from magazine_app.models import LoginSession, User, utcnow
 from tests.account_fixtures import (
     ATTACKER_PASSWORD,
@@ -228,7 +228,7 @@ def test_account_created_by_billing_is_verified_by_its_welcome_link(
 
 
 def test_claim_mail_leaves_only_when_the_change_is_committed(app: Flask) -> None:
-    from magazine_app.mail import queue_mail_after_commit
+    from magazine_app.core.mail import queue_mail_after_commit
 
     queue_mail_after_commit("a@example.com", "rolled back", "body")
     db.session.rollback()

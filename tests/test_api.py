@@ -9,8 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from magazine_app import api_keys
-from magazine_app.extensions import db, limiter
+from magazine_app.core.extensions import db, limiter
 from magazine_app.models import (
     ApiClient,
     IdempotencyRecord,
@@ -20,6 +19,7 @@ from magazine_app.models import (
     User,
     utcnow,
 )
+from magazine_app.subscriptions import api_keys
 
 pytest_plugins = ["tests.api_fixtures"]
 
@@ -109,7 +109,7 @@ def test_unknown_api_paths_and_methods_answer_json(api, client) -> None:
 
 
 def test_unexpected_error_answers_json_500(api, monkeypatch) -> None:
-    from magazine_app import catalog
+    from magazine_app.catalog import queries as catalog
 
     def boom():
         raise RuntimeError("simulated")
@@ -405,7 +405,7 @@ def test_two_simultaneous_identical_purchases_act_once(app, api_key, make_issue_
 
     from flask.testing import FlaskClient
 
-    from magazine_app import subscriptions
+    from magazine_app.subscriptions import operations as subscriptions
 
     make_issue_row()
     db.session.commit()

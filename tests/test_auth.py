@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from magazine_app.extensions import db, limiter
+from magazine_app.core.extensions import db, limiter
 from magazine_app.models import LoginSession, User
 from tests.conftest import TEST_PASSWORD, csrf_token
 

@@ -6,8 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from magazine_app import api_keys
-from magazine_app.extensions import db
+from magazine_app.core.extensions import db
 from magazine_app.models import (
     ApiClient,
     Subscription,
@@ -16,6 +15,7 @@ from magazine_app.models import (
     local_date,
     utcnow,
 )
+from magazine_app.subscriptions import api_keys
 
 pytest_plugins = ["tests.api_fixtures"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from magazine_app.extensions import db
+from magazine_app.core.extensions import db
 from magazine_app.models import Role, User
 
 
@@ -68,7 +68,7 @@ def test_users_list(runner, make_user) -> None:
 
 
 def test_demo_accounts_idempotent_and_can_log_in(runner, client, auth) -> None:
-    from magazine_app.cli import DEMO_ACCOUNTS
+    from magazine_app.demo.accounts import DEMO_ACCOUNTS
 
     assert runner.invoke(args=["demo", "--no-issues"]).exit_code == 0
     assert runner.invoke(args=["demo", "--no-issues"]).exit_code == 0
@@ -86,7 +86,7 @@ def test_jobs_worker_command_is_registered(app) -> None:
 def test_demo_has_a_subscriber_and_a_non_subscriber(runner, make_issue) -> None:
     """What `make run` promises: one reader who reads everything, one who meets the gate."""
     from magazine_app.access import Level, access_for
-    from magazine_app.accounts import find_user
+    from magazine_app.accounts.operations import find_user
     from magazine_app.models import Subscription, utcnow
 
     challenge, auto = make_issue("challenge"), make_issue("challenge-auto")

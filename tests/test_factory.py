@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from magazine_app import create_app
-from magazine_app.config import PROJECT_ROOT
+from magazine_app.core.config import PROJECT_ROOT
 
 
 def _cfg(tmp_path: Path, **extra: object) -> dict[str, object]:
@@ -60,7 +60,7 @@ def test_default_is_sqlite_in_instance_folder_with_sqlite_huey(tmp_path: Path) -
 def test_sqlite_runs_in_wal_mode_with_busy_timeout(tmp_path: Path) -> None:
     from sqlalchemy import text
 
-    from magazine_app.extensions import db
+    from magazine_app.core.extensions import db
 
     app = create_app(_cfg(tmp_path))
     with app.app_context():
@@ -124,6 +124,6 @@ def test_no_inline_script_in_pages(client) -> None:
 def test_no_pretend_session_protection(app) -> None:
     # Dropped on purpose (see magazine_app/auth/__init__.py): revocation of the server-side
     # login session is what ends a copied cookie (tests/test_account_security.py).
-    from magazine_app.extensions import login_manager
+    from magazine_app.core.extensions import login_manager
 
     assert login_manager.session_protection is None

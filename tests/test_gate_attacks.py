@@ -221,7 +221,7 @@ def test_signing_refuses_what_is_not_a_rendition(app) -> None:
 
 
 def test_cover_endpoint_serves_only_a_rendition(client, make_issue) -> None:
-    from magazine_app.extensions import db
+    from magazine_app.core.extensions import db
 
     issue = make_issue(pages=4)
     secrets = secret_bytes(issue)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from magazine_app import storage
-from magazine_app.extensions import db
+from magazine_app.core.extensions import db
 from magazine_app.models import Role, SubscriptionStatus, utcnow
 
 SIZES = ("thumb", "screen", "zoom")
@@ -213,7 +213,7 @@ def test_accel_redirect_hands_the_file_to_nginx(app, client, make_issue) -> None
 
 def test_image_rate_limit_slows_a_scraper(app_config, make_issue) -> None:
     from magazine_app import create_app
-    from magazine_app.extensions import limiter
+    from magazine_app.core.extensions import limiter
 
     app_config["RATELIMIT_ENABLED"] = True
     app_config["IMAGE_RATE_LIMIT"] = "5 per minute"
@@ -265,7 +265,7 @@ def test_image_limit_per_address_holds_when_the_cookie_changes(app_config, make_
     """A scraper that starts a new session (a new reader token) every few pages still
     meets the per-address limit: the two limits are separate."""
     from magazine_app import create_app
-    from magazine_app.extensions import limiter
+    from magazine_app.core.extensions import limiter
 
     app_config["RATELIMIT_ENABLED"] = True
     app_config["RATELIMIT_STORAGE_URI"] = "memory://"

@@ -17,8 +17,8 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from magazine_app.access import MESSAGES
-from magazine_app.errors import TITLES
-from magazine_app.extensions import db
+from magazine_app.core.errors import TITLES
+from magazine_app.core.extensions import db
 from magazine_app.models import User
 from tests.conftest import TEST_PASSWORD, AuthActions, csrf_token
 

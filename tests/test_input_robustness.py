@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from magazine_app.extensions import db
+from magazine_app.core.extensions import db
 from magazine_app.models import PageStat, Purchase, ReadingPosition, Subscription
 from tests.staff_fixtures import form_token
 

@@ -17,18 +17,12 @@ import pytest
 from sqlalchemy import select, update
 
 from magazine_app import storage
-from magazine_app.catalog import publication_by_slug
-from magazine_app.extensions import db
+from magazine_app.catalog.queries import publication_by_slug
+from magazine_app.catalog.register import register_issue
+from magazine_app.core.extensions import db
+from magazine_app.jobs.ingest import BUSY, LEASE_LOST, run_ingest_job
+from magazine_app.jobs.leases import ABANDONED, next_lease_expiry, recover_stale_jobs
 from magazine_app.models import AuditEvent, Issue, IssueStatus, utcnow
-from magazine_app.processing import (
-    ABANDONED,
-    BUSY,
-    LEASE_LOST,
-    next_lease_expiry,
-    recover_stale_jobs,
-    register_issue,
-    run_ingest_job,
-)
 from tests.conftest import TEST_SIZES
 from tests.pdfs import magazine_pdf
 from tests.servers import consumer_env

@@ -9,10 +9,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from magazine_app import jobs, storage
-from magazine_app.catalog import publication_by_slug
-from magazine_app.extensions import db
+from magazine_app.catalog.queries import publication_by_slug
+from magazine_app.catalog.register import register_issue
+from magazine_app.core.extensions import db
+from magazine_app.jobs.ingest import run_ingest_job
+from magazine_app.jobs.leases import sweep_leftovers
 from magazine_app.models import Issue, IssueStatus, utcnow
-from magazine_app.processing import register_issue, run_ingest_job, sweep_leftovers
 from tests.conftest import TEST_SIZES
 from tests.pdfs import magazine_pdf
 

@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 
 from magazine_app import create_app
-from magazine_app.extensions import db
+from magazine_app.core.extensions import db
 from magazine_app.models import Plan, Publication
 from magazine_app.search import include_object
 

@@ -13,15 +13,12 @@ import pytest
 from sqlalchemy import func, select
 
 from magazine_app import storage
-from magazine_app.catalog import publication_by_slug
-from magazine_app.extensions import db
+from magazine_app.catalog.queries import publication_by_slug
+from magazine_app.catalog.register import register_issue
+from magazine_app.core.extensions import db
+from magazine_app.jobs.ingest import run_ingest_job
+from magazine_app.jobs.leases import INTERRUPTED, recover_stale_jobs
 from magazine_app.models import Issue, IssueStatus, Page, TocEntry
-from magazine_app.processing import (
-    INTERRUPTED,
-    recover_stale_jobs,
-    register_issue,
-    run_ingest_job,
-)
 from tests.conftest import TEST_SIZES, shared_path
 from tests.pdfs import magazine_pdf
 from tests.servers import consumer_env
@@ -135,7 +132,7 @@ def test_reprocessing_replaces_cleanly(fast, tmp_path) -> None:
 
 
 def test_duplicate_number_refused_without_replace(fast, tmp_path) -> None:
-    from magazine_app.processing import ProcessingError
+    from magazine_app.catalog.register import ProcessingError
 
     _register(tmp_path, number=500)
     with pytest.raises(ProcessingError, match="existe déjà"):

@@ -18,7 +18,7 @@ import pytest
 from limits.storage import storage_from_string
 
 from magazine_app import create_app
-from magazine_app.ratelimit_sqlite import SQLiteStorage
+from magazine_app.core.ratelimit_sqlite import SQLiteStorage
 from tests.conftest import csrf_token as form_token
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +42,7 @@ print(json.dumps(codes))
 INCREMENTER = """
 import json, sys
 from limits.storage import storage_from_string
-import magazine_app.ratelimit_sqlite
+import magazine_app.core.ratelimit_sqlite
 store = storage_from_string(sys.argv[1])
 print(json.dumps([store.incr("shared", 60) for _ in range(int(sys.argv[2]))]))
 """

@@ -8,8 +8,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import event
 
-from magazine_app import catalog, reading
-from magazine_app.extensions import db
+from magazine_app.catalog import queries as catalog
+from magazine_app.catalog import reading
+from magazine_app.core.extensions import db
 from magazine_app.models import utcnow
 from tests.reader_fixtures import *  # noqa: F403  (fixtures)
 from tests.reader_fixtures import viewer_url

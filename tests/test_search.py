@@ -11,7 +11,7 @@ import pytest
 
 from magazine_app import search
 from magazine_app.access import access_for
-from magazine_app.extensions import db
+from magazine_app.core.extensions import db
 from magazine_app.models import Role, utcnow
 from magazine_app.search import Filters, highlight, text
 from magazine_app.search.query import Matcher, parse
@@ -158,7 +158,7 @@ def test_results_grouped_by_issue_and_paginated(make_text_issue) -> None:
 
 
 def test_filters_publication_and_year(make_text_issue) -> None:
-    from magazine_app.catalog import publication_by_slug
+    from magazine_app.catalog.queries import publication_by_slug
 
     make_text_issue(["Dacia Sandero"], number=1, release_date=date(2021, 3, 1))
     make_text_issue(["Dacia Duster"], number=2, release_date=date(2022, 3, 1))

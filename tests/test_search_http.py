@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 
 from magazine_app import search
-from magazine_app.extensions import db
+from magazine_app.core.extensions import db
 from magazine_app.models import Role, utcnow
 from tests.search_fixtures import clean_index, make_text_issue, subscribe  # noqa: F401
 

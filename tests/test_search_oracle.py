@@ -23,7 +23,7 @@ from flask import current_app
 from markupsafe import escape
 from sqlalchemy import event
 
-from magazine_app.extensions import db, limiter
+from magazine_app.core.extensions import db, limiter
 from magazine_app.models import Role
 from tests.conftest import AuthActions, IsolatedClient
 from tests.search_fixtures import clean_index, make_text_issue, subscribe  # noqa: F401

@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from magazine_app import editorial
-from magazine_app.extensions import db
+from magazine_app.catalog import operations as editorial
+from magazine_app.core.extensions import db
 from magazine_app.models import Issue, IssueStatus, utcnow
 from tests.conftest import TEST_PASSWORD, shared_path
 from tests.staff_fixtures import (  # noqa: F401

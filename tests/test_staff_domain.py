@@ -7,8 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from magazine_app import audit, editorial, storage
-from magazine_app.extensions import db
+from magazine_app import storage
+from magazine_app.catalog import operations as editorial
+from magazine_app.core import audit
+from magazine_app.core.extensions import db
 from magazine_app.models import IssueStatus, utcnow
 from magazine_app.staff.charts import bar_chart
 

@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from magazine_app import editorial
-from magazine_app.extensions import db
+from magazine_app.catalog import operations as editorial
+from magazine_app.core.extensions import db
 from magazine_app.models import AuditEvent, Issue, Subscription, utcnow
 from tests.staff_fixtures import (  # noqa: F401
     admin_user,

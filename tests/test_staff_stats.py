@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import event, func, select
 
-from magazine_app import stats
 from magazine_app.access import Access, Level, Reason
-from magazine_app.extensions import db
+from magazine_app.catalog import stats
+from magazine_app.core.extensions import db
 from magazine_app.models import IssueReader, PageStat, Plan, Subscription, utcnow
 from tests.staff_fixtures import form_token, staff_client, staff_user  # noqa: F401
 

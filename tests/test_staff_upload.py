@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from magazine_app.extensions import db
+from magazine_app.core.extensions import db
 from magazine_app.models import AuditEvent, Issue, IssueStatus
 from magazine_app.staff import streaming
 from tests.conftest import shared_path

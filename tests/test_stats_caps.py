@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from magazine_app import stats
-from magazine_app.extensions import db
+from magazine_app.catalog import stats
+from magazine_app.core.extensions import db
 from magazine_app.models import IssueReader, PageStat
 from tests.staff_fixtures import form_token
 

@@ -8,12 +8,12 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from magazine_app import subscriptions
 from magazine_app.access import Level, access_for
-from magazine_app.extensions import db
+from magazine_app.core.extensions import db
 from magazine_app.models import Purchase, Subscription, SubscriptionStatus, User
-from magazine_app.subscription_import import Outcome
-from magazine_app.subscriptions import (
+from magazine_app.subscriptions import operations as subscriptions
+from magazine_app.subscriptions.csv_import import Outcome
+from magazine_app.subscriptions.operations import (
     PurchaseConflict,
     StaleVersion,
     SubscriptionError,
@@ -267,7 +267,7 @@ def test_import_reports_each_row_and_applies_good_ones(make_user) -> None:
 def test_import_row_failing_in_the_database_is_rolled_back_alone(monkeypatch) -> None:
     from sqlalchemy.exc import IntegrityError
 
-    from magazine_app import subscription_import
+    from magazine_app.subscriptions import csv_import as subscription_import
 
     real_apply = subscription_import._apply
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from magazine_app.extensions import db
+from magazine_app.core.extensions import db
 from magazine_app.models import Issue
 from tests.staff_fixtures import (  # noqa: F401
     form_token,

@@ -13,7 +13,7 @@ from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from ..extensions import csrf, limiter
+from magazine_app.core.extensions import csrf, limiter
 
 PREFIX = "/api/v1"
 
@@ -128,4 +128,5 @@ def _on_register(state: BlueprintSetupState) -> None:
 csrf.exempt(bp)
 limiter.limit(lambda: current_app.config.get("API_RATE_LIMIT", "600 per minute"))(bp)
 
-from . import views  # noqa: E402, F401  (routes)
+# Routes register on `bp` when imported.
+from magazine_app.api import purchases, views  # noqa: E402, F401

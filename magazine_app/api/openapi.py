@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import SubscriptionStatus
-from .validation import CODE_RE, DATE_RE, IDEMPOTENCY_KEY_RE, INT_MAX, REFERENCE_RE
+from magazine_app.api.validation import CODE_RE, DATE_RE, IDEMPOTENCY_KEY_RE, INT_MAX, REFERENCE_RE
+from magazine_app.models import SubscriptionStatus
 
 
 def _ref(name: str) -> dict[str, str]:

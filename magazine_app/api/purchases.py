@@ -17,12 +17,13 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import jsonbody, subscriptions
-from ..extensions import db
-from ..models import IdempotencyRecord, Issue, User, utcnow
-from . import ApiError, bp, serializers
-from . import validation as v
-from .views import welcome
+from magazine_app.accounts import mails
+from magazine_app.api import ApiError, bp, serializers
+from magazine_app.api import validation as v
+from magazine_app.core import jsonbody
+from magazine_app.core.extensions import db
+from magazine_app.models import IdempotencyRecord, Issue, User, utcnow
+from magazine_app.subscriptions import operations as subscriptions
 
 REPLAY_HEADER = "Idempotent-Replayed"
 
@@ -117,7 +118,7 @@ def create_purchase() -> ResponseReturnValue:
             409, "concurrent_request", "Une requête concurrente a enregistré cet achat : réessayez."
         ) from exc
     if account_created:
-        welcome(user)
+        mails.queue_welcome(user)
     return body, status
 
 

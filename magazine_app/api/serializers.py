@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from .. import subscriptions
-from ..access import is_current, readable_until
-from ..models import Plan, Publication, Purchase, Subscription, SubscriptionStatus, User
+from magazine_app.access import is_current, readable_until
+from magazine_app.models import Plan, Publication, Purchase, Subscription, SubscriptionStatus, User
+from magazine_app.subscriptions import operations as subscriptions
 
 
 def _day(value: date | None) -> str | None:

@@ -12,9 +12,10 @@ from typing import Any
 
 from flask import request
 
-from .. import accounts, jsonbody
-from ..models import SubscriptionStatus
-from . import ApiError
+from magazine_app.accounts import operations as accounts
+from magazine_app.api import ApiError
+from magazine_app.core import jsonbody
+from magazine_app.models import SubscriptionStatus
 
 INT_MAX = 2_147_483_647
 MAX_BODY = 64 * 1024  # a billing call is a few hundred bytes

@@ -10,11 +10,15 @@ from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 
-from .. import accounts, api_keys, catalog, subscriptions
-from ..extensions import db
-from ..models import User, local_date
-from . import ApiError, bp, serializers
-from . import validation as v
+from magazine_app.accounts import mails
+from magazine_app.accounts import operations as accounts
+from magazine_app.api import ApiError, bp, serializers
+from magazine_app.api import validation as v
+from magazine_app.catalog import queries as catalog
+from magazine_app.core.extensions import db
+from magazine_app.models import local_date
+from magazine_app.subscriptions import api_keys
+from magazine_app.subscriptions import operations as subscriptions
 
 
 @bp.before_request
@@ -34,20 +38,9 @@ def _authenticate() -> None:
     g.api_client = client
 
 
-def welcome(user: User) -> None:
-    """Queue a set-your-password link for an account the billing system just created.
-
-    Called after the commit. The job queue sends it, with retries: the answer never waits
-    for the mail server, and the subscription stands even when it is down (the reader can
-    still ask for a link with « mot de passe oublié »)."""
-    from ..auth.mails import queue_password_link
-
-    queue_password_link(user, "welcome")
-
-
 @bp.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
-    from .openapi import document
+    from magazine_app.api.openapi import document
 
     return jsonify(document())
 
@@ -127,7 +120,7 @@ def put_subscription(billing_reference: str) -> ResponseReturnValue:
             if attempt == 2:
                 raise
     if result.user_created:
-        welcome(result.subscription.user)
+        mails.queue_welcome(result.subscription.user)
     body = {
         "subscription": serializers.subscription(result.subscription, today),
         "created": result.created,
@@ -137,6 +130,3 @@ def put_subscription(billing_reference: str) -> ResponseReturnValue:
         "claim_sent": result.claim_sent,
     }
     return body, 201 if result.created else 200
-
-
-from . import purchases  # noqa: E402, F401  (POST /purchases)

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..accounts import MIN_PASSWORD_LENGTH
+from magazine_app.accounts.operations import MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):

@@ -4,7 +4,6 @@ in accounts.py."""
 from __future__ import annotations
 
 from flask import (
-    Blueprint,
     current_app,
     flash,
     redirect,
@@ -17,12 +16,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from .. import accounts, storage
-from ..extensions import db, limiter
-from ..i18n import remember_locale
-from ..security import safe_next
-from . import SESSION_KEY, mails
-from .forms import (
+from magazine_app import storage
+from magazine_app.accounts import mails
+from magazine_app.accounts import operations as accounts
+from magazine_app.auth import bp
+from magazine_app.auth.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
     LanguageForm,
@@ -32,8 +30,10 @@ from .forms import (
     ResetPasswordForm,
     SignupForm,
 )
-
-bp = Blueprint("auth", __name__)
+from magazine_app.core.extensions import db, limiter
+from magazine_app.core.i18n import remember_locale
+from magazine_app.core.security import safe_next
+from magazine_app.models import SESSION_KEY
 
 
 def _limit(key: str) -> str:
@@ -193,12 +193,6 @@ def forgot_password() -> str | Response:
         )
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form)
-
-
-def send_reset_mail(user: accounts.User, *, welcome: bool = False) -> None:
-    """Queue a mail with a single-use link to set a new password (also the welcome of
-    accounts created by the billing system, which have no password yet)."""
-    mails.queue_password_link(user, "welcome" if welcome else "reset")
 
 
 @bp.route("/mot-de-passe/<token>", methods=["GET", "POST"])

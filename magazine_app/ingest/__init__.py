@@ -4,10 +4,10 @@ The one package that imports PyMuPDF, and only inside child processes started by
 `run_ingest` (see supervisor.py). Importing this package does not import PyMuPDF.
 """
 
-from .errors import IngestError
-from .manifest import Manifest, PageManifest, Rendition, TocItem, load_manifest
-from .renditions import DEFAULT_RENDITIONS, RenditionSpec
-from .supervisor import run_ingest
+from magazine_app.ingest.errors import IngestError
+from magazine_app.ingest.manifest import Manifest, PageManifest, Rendition, TocItem, load_manifest
+from magazine_app.ingest.renditions import DEFAULT_RENDITIONS, RenditionSpec
+from magazine_app.ingest.supervisor import run_ingest
 
 __all__ = [
     "DEFAULT_RENDITIONS",

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .manifest import MANIFEST_NAME, MANIFEST_VERSION, PAGES_DIR
-from .toc import build_toc
+from magazine_app.ingest.manifest import MANIFEST_NAME, MANIFEST_VERSION, PAGES_DIR
+from magazine_app.ingest.toc import build_toc
 
 PUBLIC_PAGE_KEYS = ("number", "label", "width", "height", "text", "words", "links", "renditions")
 

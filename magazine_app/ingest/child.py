@@ -23,9 +23,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..lifeline import die_with_parent, parent_from_env
-from .header import HEADER_SCAN, check_header
-from .manifest import PAGES_DIR
+from magazine_app.core.lifeline import die_with_parent, parent_from_env
+from magazine_app.ingest.header import HEADER_SCAN, check_header
+from magazine_app.ingest.manifest import PAGES_DIR
 
 _protocol: Any = None  # private copy of the original stdout, for JSON lines only
 
@@ -66,7 +66,7 @@ def validate(pdf: Path, max_pages: int) -> dict[str, Any]:
     """Open, repair, check protection and page count; read metadata and the outline."""
     import pymupdf
 
-    from . import errors
+    from magazine_app.ingest import errors
 
     _quiet_mupdf()
     with open(pdf, "rb") as fh:
@@ -107,8 +107,8 @@ def render(
     """Serve page numbers from stdin until EOF. Returns the process exit code."""
     import pymupdf
 
-    from .extract import page_data
-    from .renditions import RenditionSpec, render_page
+    from magazine_app.ingest.extract import page_data
+    from magazine_app.ingest.renditions import RenditionSpec, render_page
 
     _quiet_mupdf()
     specs = tuple(RenditionSpec.from_dict(d) for d in options["renditions"])
@@ -116,7 +116,7 @@ def render(
     count = doc.page_count
     toc_features = options.get("toc_features")
     if toc_features is None:  # started before validation: same rule as the supervisor's
-        from .toc import clean_outline
+        from magazine_app.ingest.toc import clean_outline
 
         toc_features = not clean_outline(_outline(doc), count)
     pages_dir = out_dir / PAGES_DIR
@@ -155,7 +155,7 @@ def main(
     argv: Sequence[str] | None = None, before_page: Callable[[int], None] | None = None
 ) -> int:
     """Entry point; `before_page` is a test seam (hang or die on a given page)."""
-    from .errors import IngestError
+    from magazine_app.ingest.errors import IngestError
 
     parent = parent_from_env()
     if parent is not None:  # started by the supervisor (not called in-process by a test)

@@ -8,7 +8,7 @@ defence in depth: no polyglot is stored that a later change could expose."""
 
 from __future__ import annotations
 
-from .errors import IngestError
+from magazine_app.ingest.errors import IngestError
 
 HEADER_SCAN = 1024
 MAGIC = b"%PDF-"
@@ -35,7 +35,7 @@ def header_problem(head: bytes) -> str | None:
 
 def check_header(head: bytes) -> None:
     """Raise the IngestError of `header_problem`, if any."""
-    from .errors import not_pdf
+    from magazine_app.ingest.errors import not_pdf
 
     problem = header_problem(head)
     if problem == HTML:

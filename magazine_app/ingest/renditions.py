@@ -17,6 +17,7 @@ Why these choices (measured on the corpus; see benchmarks/ingest.py, ingest_qual
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import math
@@ -26,6 +27,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
+
+from magazine_app.ingest.manifest import Manifest
 
 MIME = {"WEBP": "image/webp", "JPEG": "image/jpeg", "AVIF": "image/avif", "PNG": "image/png"}
 EXT = {"WEBP": "webp", "JPEG": "jpg", "AVIF": "avif", "PNG": "png"}
@@ -193,3 +196,29 @@ def render_page(page: Any, specs: tuple[RenditionSpec, ...], out_dir: Path, numb
         with _rendered(dlist, scale_for(spec, rect.width, rect.height)) as image:
             result[spec.name] = _entry(out_dir, spec, number, image)
     return result
+
+
+PLACEHOLDER_WIDTH = 12
+
+
+def make_placeholders(manifest: Manifest, folder: Path) -> dict[int, str]:
+    """A 12-pixel-wide, blurred version of each page, inline as a data URI: what a reader
+    without access sees of a locked page. Illegible by construction."""
+    from PIL import Image, ImageFilter
+
+    placeholders: dict[int, str] = {}
+    for page in manifest.pages:
+        thumb = page.renditions.get("thumb")
+        if thumb is None:
+            continue
+        with Image.open(folder / thumb.file) as im:
+            im = im.convert("RGB")
+            height = max(1, round(im.height * PLACEHOLDER_WIDTH / im.width))
+            small = im.resize((PLACEHOLDER_WIDTH, height), Image.Resampling.BOX)
+            small = small.filter(ImageFilter.GaussianBlur(1))
+            buf = io.BytesIO()
+            small.save(buf, "JPEG", quality=40)
+        placeholders[page.number] = (
+            "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+        )
+    return placeholders

@@ -36,14 +36,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from ..lifeline import PARENT_ENV
-from . import errors
-from .assemble import write_manifest
-from .errors import IngestError
-from .header import HEADER_SCAN, check_header
-from .manifest import MANIFEST_NAME, PAGES_DIR, Manifest, load_manifest
-from .renditions import DEFAULT_RENDITIONS, RenditionSpec, renditions_with_widths
-from .toc import clean_outline
+from magazine_app.core.lifeline import PARENT_ENV
+from magazine_app.ingest import errors
+from magazine_app.ingest.assemble import write_manifest
+from magazine_app.ingest.errors import IngestError
+from magazine_app.ingest.header import HEADER_SCAN, check_header
+from magazine_app.ingest.manifest import MANIFEST_NAME, PAGES_DIR, Manifest, load_manifest
+from magazine_app.ingest.renditions import DEFAULT_RENDITIONS, RenditionSpec, renditions_with_widths
+from magazine_app.ingest.toc import clean_outline
 
 STDERR_TAIL = 4000
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]

@@ -13,12 +13,14 @@ from flask import abort, request
 from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.wrappers import Response
 
-from .. import jsonbody, reading, stats
-from ..access import Level
-from ..extensions import csrf, db
-from ..models import utcnow
-from .gate import access, current_reader, reader_token
-from .views import bp
+from magazine_app import storage
+from magazine_app.access import Level
+from magazine_app.catalog import reading, stats
+from magazine_app.core import jsonbody
+from magazine_app.core.extensions import csrf, db
+from magazine_app.models import utcnow
+from magazine_app.reader import bp
+from magazine_app.reader.gate import access, current_reader
 
 MAX_BODY = 32 * 1024
 
@@ -47,7 +49,7 @@ def reading_events(slug: str, number: int) -> Response:
     if verdict.level is Level.NONE:
         abort(404)  # unpublished issues do not exist for readers
     user = current_reader()
-    key = stats.reader_key(user, reader_token())
+    key = stats.reader_key(user, storage.reader_token())
     if key is None or (user is not None and user.is_staff) or not events:
         return Response(status=204)
     budget = stats.ReadingBudget(key, request.remote_addr)

@@ -4,22 +4,19 @@ covers and issue links."""
 
 from __future__ import annotations
 
-import time
-
 from flask import Response, g, url_for
 from flask_login import current_user
 
-from .. import catalog, storage
-from ..access import Access, access_for
-from ..models import Issue, User, utcnow
-from .views import bp
-
-# The token itself is issued by storage.reader_token(); this hook carries it to the browser.
-reader_token = storage.reader_token
+from magazine_app import storage
+from magazine_app.access import Access, access_for
+from magazine_app.catalog import queries as catalog
+from magazine_app.models import Issue, User, utcnow
+from magazine_app.reader import bp
 
 
 @bp.after_app_request
 def _set_reader_cookie(response: Response) -> Response:
+    # The token is issued by storage.reader_token(); this hook carries it to the browser.
     return storage.set_pending_reader_cookie(response)
 
 
@@ -44,8 +41,7 @@ def cover_url(issue: Issue, size: str = "thumb") -> str | None:
     rendition = _cover_renditions(issue).get(size)
     if not rendition:
         return None
-    rel = storage.rendition_relpath(issue.id, issue.rendition_dir or "", rendition["file"])
-    return storage.sign_image_url(rel, reader_token(), time.time())
+    return storage.rendition_url(issue, rendition)
 
 
 def prefetch_covers(issues: list[Issue]) -> None:

@@ -15,9 +15,9 @@ from flask import Response, abort, current_app, request, send_file
 from flask_limiter import RequestLimit
 from werkzeug.exceptions import NotFound
 
-from .. import storage
-from ..extensions import limiter
-from .views import bp
+from magazine_app import storage
+from magazine_app.core.extensions import limiter
+from magazine_app.reader import bp
 
 log = logging.getLogger(__name__)
 

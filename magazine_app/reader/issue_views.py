@@ -8,13 +8,15 @@ from flask import abort, jsonify, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import jsonbody, reading
-from ..access import Level
-from ..extensions import db
-from ..models import Issue
-from .compress import gzipped
-from .gate import access, current_reader, reader_token
-from .views import bp
+from magazine_app import storage
+from magazine_app.access import Level
+from magazine_app.catalog import reading
+from magazine_app.core import jsonbody
+from magazine_app.core.extensions import db
+from magazine_app.models import Issue
+from magazine_app.reader import bp
+from magazine_app.reader.compress import gzipped
+from magazine_app.reader.gate import access, current_reader
 
 
 def _issue_or_404(slug: str, number: int) -> Issue:
@@ -27,7 +29,7 @@ def _issue_or_404(slug: str, number: int) -> Issue:
 @bp.route("/lire/<slug>/<int:number>/pages.json")
 def issue_pages(slug: str, number: int) -> Response:
     issue = _issue_or_404(slug, number)
-    payload = reading.viewer_payload(issue, access(issue), reader_token(), time.time())
+    payload = reading.viewer_payload(issue, access(issue), storage.reader_token(), time.time())
     response = jsonify(payload)
     response.headers["Cache-Control"] = "private, no-store"
     return gzipped(response)

@@ -4,20 +4,20 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Any
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from .. import catalog, search, storage
-from ..access import Level
-from ..extensions import limiter
-from ..models import Issue, utcnow
-from .gate import access, current_reader, reader_token
-from .issue_views import _issue_or_404
-from .views import bp
+from magazine_app import search, storage
+from magazine_app.access import Level
+from magazine_app.catalog import queries as catalog
+from magazine_app.core.extensions import limiter
+from magazine_app.models import Issue, utcnow
+from magazine_app.reader import bp
+from magazine_app.reader.gate import access, current_reader
+from magazine_app.reader.issue_views import _issue_or_404
 
 
 def _int_arg(name: str) -> int | None:
@@ -112,8 +112,7 @@ def _thumb_url(issue: Issue, hit: search.Hit) -> str | None:
     rendition only for those) and asked of the gate again, as every image is."""
     if not hit.thumb or not access(issue).allows_page(issue, hit.page):
         return None
-    rel = storage.rendition_relpath(issue.id, issue.rendition_dir or "", hit.thumb["file"])
-    return storage.sign_image_url(rel, reader_token(), time.time())
+    return storage.rendition_url(issue, hit.thumb)
 
 
 @bp.route("/lire/<slug>/<int:number>/recherche.json")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import render_template
 from flask_login import current_user, login_required
 
-from .. import subscriptions
-from ..access import is_current, readable_until
-from ..models import SubscriptionStatus, local_date
-from .views import bp
+from magazine_app.access import is_current, readable_until
+from magazine_app.models import SubscriptionStatus, local_date
+from magazine_app.reader import bp
+from magazine_app.subscriptions import operations as subscriptions
 
 
 @bp.route("/compte/abonnement")

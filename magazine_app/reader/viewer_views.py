@@ -12,13 +12,14 @@ import time
 from flask import abort, redirect, render_template, send_file, url_for
 from werkzeug.wrappers import Response
 
-from .. import reading, storage
-from ..access import access_for
-from ..models import Issue, utcnow
-from .compress import gzipped
-from .gate import access, current_reader, reader_token
-from .issue_views import _issue_or_404
-from .views import bp
+from magazine_app import storage
+from magazine_app.access import access_for
+from magazine_app.catalog import reading
+from magazine_app.models import Issue, utcnow
+from magazine_app.reader import bp
+from magazine_app.reader.compress import gzipped
+from magazine_app.reader.gate import access, current_reader
+from magazine_app.reader.issue_views import _issue_or_404
 
 # Height taken by the viewer's toolbars (CSS px); used for the first image's `sizes`.
 CHROME_PX = 124
@@ -36,7 +37,7 @@ def viewer(slug: str, number: int, page: int) -> Response | str:
     row = reading.viewer_page(issue, page)
     if row is None:
         abort(404)
-    entry = reading.page_entry(issue, row, acc, reader_token(), time.time())
+    entry = reading.page_entry(issue, row, acc, storage.reader_token(), time.time())
     reader = current_reader()
     html = render_template(
         "reader/viewer.html",

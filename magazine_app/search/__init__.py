@@ -15,14 +15,13 @@ Engines: SQLite FTS5 (embedded default) and PostgreSQL full-text search; see bac
 
 from __future__ import annotations
 
-from flask import Flask
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Issue, IssueStatus
-from . import backends
-from .query import MAX_QUERY_CHARS, Matcher, Query, Term, parse
-from .results import (
+from magazine_app.core.extensions import db
+from magazine_app.models import Issue, IssueStatus
+from magazine_app.search import backends
+from magazine_app.search.query import MAX_QUERY_CHARS, Matcher, Query, Term, parse
+from magazine_app.search.results import (
     Filters,
     Hit,
     IssueResult,
@@ -42,7 +41,6 @@ __all__ = [
     "Results",
     "Term",
     "index_issue",
-    "init_cli",
     "parse",
     "reindex_all",
     "remove_issue",
@@ -80,12 +78,6 @@ def reindex_all() -> tuple[int, int]:
         db.session.expire(issue)  # keep memory flat on a large archive
     db.session.flush()
     return issues, pages
-
-
-def init_cli(app: Flask) -> None:
-    from .cli import search_cli
-
-    app.cli.add_command(search_cli)
 
 
 def include_object(

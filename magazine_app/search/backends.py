@@ -29,9 +29,9 @@ from sqlalchemy import Float, Integer, column, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
-from ..models import Issue
-from .query import Query, Term
-from .text import folded_text, index_text
+from magazine_app.models import Issue
+from magazine_app.search.query import Query, Term
+from magazine_app.search.text import folded_text, index_text
 
 TABLE = "search_pages"
 PG_CONFIG = "french_unaccent"

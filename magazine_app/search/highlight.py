@@ -15,8 +15,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from . import text
-from .query import Matcher
+from magazine_app.search import text
+from magazine_app.search.query import Matcher
 
 _SPACES = re.compile(r"\s+")
 SNIPPET_TOKENS = 28  # words of context in a snippet (about two lines of a results page)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from . import text
+from magazine_app.search import text
 
 MAX_QUERY_CHARS = 200  # longer input is cut (a pasted paragraph is not a query)
 MAX_TERMS = 12

@@ -20,12 +20,12 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import load_only
 from sqlalchemy.sql import Subquery
 
-from .. import catalog
-from ..access import Access, Level, access_for
-from ..extensions import db
-from ..models import Issue, IssueStatus, Page, Publication, User
-from . import backends, highlight
-from .query import Matcher, Query
+from magazine_app.access import Access, Level, access_for
+from magazine_app.catalog import queries as catalog
+from magazine_app.core.extensions import db
+from magazine_app.models import Issue, IssueStatus, Page, Publication, User
+from magazine_app.search import backends, highlight
+from magazine_app.search.query import Matcher, Query
 
 Span = tuple[int, int]  # (first, last) page numbers, inclusive
 

@@ -33,12 +33,12 @@ def _staff_only():
 
 
 # Routes defined in sibling modules register on `bp` when imported.
-from . import (  # noqa: E402
-    audit_views,  # noqa: F401
-    helpers,  # noqa: F401
-    issue_views,  # noqa: F401
-    publish_views,  # noqa: F401
-    stats_views,  # noqa: F401
-    subscriber_views,  # noqa: F401
-    upload_views,  # noqa: F401
+from magazine_app.staff import (  # noqa: E402, F401
+    audit_views,
+    helpers,
+    issue_views,
+    publish_views,
+    stats_views,
+    subscriber_views,
+    upload_views,
 )

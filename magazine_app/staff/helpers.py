@@ -4,17 +4,18 @@ labels in French."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import abort, url_for
 from flask_login import current_user
 
-from .. import editorial, processing, storage
-from ..extensions import db
-from ..models import Issue, IssueStatus, Page, User, utcnow
-from . import bp
+from magazine_app import storage
+from magazine_app.catalog import operations as editorial
+from magazine_app.core.extensions import db
+from magazine_app.jobs import leases
+from magazine_app.models import Issue, IssueStatus, Page, User, utcnow
+from magazine_app.staff import bp
 
 QUEUED_TOO_LONG = timedelta(minutes=2)
 
@@ -38,8 +39,8 @@ def get_issue(issue_id: int) -> Issue:
     issue = db.session.get(Issue, issue_id)
     if issue is None:
         abort(404)
-    if processing.is_abandoned(issue):
-        processing.expire_abandoned(issue.id)
+    if leases.is_abandoned(issue):
+        leases.expire_abandoned(issue.id)
     return issue
 
 
@@ -82,13 +83,10 @@ def job_state(issue: Issue, now: datetime | None = None) -> dict[str, Any]:
 
 
 def page_image_url(issue: Issue, page: Page, size: str = "thumb") -> str | None:
-    from ..reader.gate import reader_token  # imported late: reader.views imports its modules
-
     rendition = page.renditions.get(size)
     if not rendition or not issue.rendition_dir:
         return None
-    rel = storage.rendition_relpath(issue.id, issue.rendition_dir, rendition["file"])
-    return storage.sign_image_url(rel, reader_token(), time.time())
+    return storage.rendition_url(issue, rendition)
 
 
 def publication_label(issue: Issue, now: datetime | None = None) -> str:

@@ -7,17 +7,22 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from .. import audit, catalog, editorial, jobs, processing, stats
-from ..extensions import db
-from ..models import Issue, Publication, utcnow
-from . import bp
-from .forms import ActionForm, MetadataForm, PreviewForm, ScheduleForm
-from .helpers import get_issue, job_state, staff_user
+from magazine_app import jobs
+from magazine_app.catalog import operations as editorial
+from magazine_app.catalog import queries as catalog
+from magazine_app.catalog import stats
+from magazine_app.core import audit
+from magazine_app.core.extensions import db
+from magazine_app.jobs import leases
+from magazine_app.models import Issue, Publication, utcnow
+from magazine_app.staff import bp
+from magazine_app.staff.forms import ActionForm, MetadataForm, PreviewForm, ScheduleForm
+from magazine_app.staff.helpers import get_issue, job_state, staff_user
 
 
 @bp.route("/")
 def dashboard() -> str:
-    processing.expire_abandoned()  # dead jobs show failed in the list too (see get_issue)
+    leases.expire_abandoned()  # dead jobs show failed in the list too (see get_issue)
     publications = catalog.publications()
     slug = request.args.get("publication")
     stmt = select(Issue).join(Issue.publication)

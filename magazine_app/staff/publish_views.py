@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from .. import audit, editorial
-from ..extensions import db
-from ..models import utcnow
-from . import bp
-from .forms import ActionForm, ScheduleForm
-from .helpers import get_issue, local_datetime, staff_user
+from magazine_app.catalog import operations as editorial
+from magazine_app.core import audit
+from magazine_app.core.extensions import db
+from magazine_app.models import utcnow
+from magazine_app.staff import bp
+from magazine_app.staff.forms import ActionForm, ScheduleForm
+from magazine_app.staff.helpers import get_issue, local_datetime, staff_user
 
 
 def _back(issue_id: int) -> Response:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Response, render_template
 
-from .. import stats
-from . import bp
-from .charts import bar_chart
-from .helpers import get_issue
+from magazine_app.catalog import stats
+from magazine_app.staff import bp
+from magazine_app.staff.charts import bar_chart
+from magazine_app.staff.helpers import get_issue
 
 
 @bp.route("/numeros/<int:issue_id>/statistiques")

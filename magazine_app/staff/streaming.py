@@ -24,7 +24,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.wsgi import get_content_length
 
-from ..ingest.header import HEADER_SCAN, HTML, HTML_MESSAGE, MAGIC, header_problem
+from magazine_app.ingest.header import HEADER_SCAN, HTML, HTML_MESSAGE, MAGIC, header_problem
 
 FORM_SLACK = 64 * 1024  # room for the text fields and multipart headers
 # Werkzeug's limit on text fields held in memory; it also bounds the parser's buffer, which

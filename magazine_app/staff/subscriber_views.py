@@ -9,12 +9,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
 
-from .. import audit, stats, subscriptions
-from ..extensions import db
-from ..models import Subscription, User, local_date
-from . import bp
-from .forms import ActionForm, ExtendForm, GrantForm
-from .helpers import staff_user
+from magazine_app.catalog import stats
+from magazine_app.core import audit
+from magazine_app.core.extensions import db
+from magazine_app.models import Subscription, User, local_date
+from magazine_app.staff import bp
+from magazine_app.staff.forms import ActionForm, ExtendForm, GrantForm
+from magazine_app.staff.helpers import staff_user
+from magazine_app.subscriptions import operations as subscriptions
 
 SEARCH_LIMIT = 50
 

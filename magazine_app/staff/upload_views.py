@@ -23,12 +23,16 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
-from .. import audit, catalog, editorial, jobs, processing, storage
-from ..extensions import csrf, db
-from . import bp
-from .forms import COVER_LINES_HELP, UploadForm
-from .helpers import staff_user
-from .streaming import UploadRefused, format_size, receive
+from magazine_app import jobs, storage
+from magazine_app.catalog import operations as editorial
+from magazine_app.catalog import queries as catalog
+from magazine_app.catalog import register
+from magazine_app.core import audit
+from magazine_app.core.extensions import csrf, db
+from magazine_app.staff import bp
+from magazine_app.staff.forms import COVER_LINES_HELP, UploadForm
+from magazine_app.staff.helpers import staff_user
+from magazine_app.staff.streaming import UploadRefused, format_size, receive
 
 
 def _form(formdata: Any = None) -> UploadForm:
@@ -118,7 +122,7 @@ def upload() -> Any:
             )
         same_file = editorial.same_file_issues(upload.sha256)
         try:
-            issue = processing.register_issue(
+            issue = register.register_issue(
                 publication,
                 form.number.data,
                 upload.path,
@@ -129,7 +133,7 @@ def upload() -> Any:
                 filename=secure_filename(upload.filename) or "numero.pdf",
                 move=True,
             )
-        except processing.ProcessingError as exc:
+        except register.ProcessingError as exc:
             return _refuse(str(exc), 409, form)
         audit.record(
             staff_user(),

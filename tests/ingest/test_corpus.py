@@ -9,8 +9,7 @@ from itertools import pairwise
 import pytest
 
 from magazine_app.ingest import IngestError, load_manifest, run_ingest
-
-from .conftest import FAST_SIZES, corpus_file, corpus_files
+from tests.ingest.conftest import FAST_SIZES, corpus_file, corpus_files
 
 # file -> (pages, outline depth or None for a built TOC)
 EXPECTED_OK = {

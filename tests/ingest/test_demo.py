@@ -9,8 +9,8 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from magazine_app.ingest.demo import DEMO_ISSUES, build_challenge_228, build_challenge_auto_2
-from magazine_app.ingest.demo.assets import content
+from magazine_app.demo.pdf import DEMO_ISSUES, build_challenge_228, build_challenge_auto_2
+from magazine_app.demo.pdf.assets import content
 
 
 def norm(text: str) -> str:

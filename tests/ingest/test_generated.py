@@ -7,8 +7,7 @@ import pytest
 from PIL import Image
 
 from magazine_app.ingest import IngestError, run_ingest
-
-from .conftest import FAST_SIZES
+from tests.ingest.conftest import FAST_SIZES
 
 LOREM = "Le texte courant de l'article occupe la colonne sur plusieurs lignes. " * 3
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from magazine_app.ingest import IngestError, run_ingest
-
-from .conftest import FAST_SIZES
+from tests.ingest.conftest import FAST_SIZES
 
 DOUBLE = str(Path(__file__).with_name("hanging_child.py"))
 

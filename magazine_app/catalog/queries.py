@@ -1,0 +1,138 @@
+"""The catalogue: publications and issues as readers and staff see them.
+
+Domain functions: no HTTP; they add and flush, the caller commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import extract, func, select
+from sqlalchemy.orm import joinedload
+
+from magazine_app.core.extensions import db
+from magazine_app.models import Issue, IssueStatus, Page, Publication
+
+
+@dataclass(frozen=True)
+class KioskEntry:
+    publication: Publication
+    issue: Issue | None
+
+
+def publications() -> list[Publication]:
+    return list(
+        db.session.scalars(select(Publication).order_by(Publication.position, Publication.id))
+    )
+
+
+def publication_by_slug(slug: str) -> Publication | None:
+    return db.session.scalar(select(Publication).where(Publication.slug == slug))
+
+
+def published_filter(now: datetime):
+    """The one SQL condition for "readers can see this issue" (mirrors Issue.is_published)."""
+    return (
+        (Issue.status == IssueStatus.READY)
+        & Issue.publish_at.is_not(None)
+        & (Issue.publish_at <= now)
+    )
+
+
+def latest_published(publication: Publication, now: datetime) -> Issue | None:
+    return db.session.scalar(
+        select(Issue)
+        .where(Issue.publication_id == publication.id, published_filter(now))
+        .order_by(Issue.release_date.desc().nulls_last(), Issue.number.desc())
+        .limit(1)
+    )
+
+
+def kiosk(now: datetime) -> list[KioskEntry]:
+    """The latest published issue of each publication, in the publisher's order."""
+    return [KioskEntry(pub, latest_published(pub, now)) for pub in publications()]
+
+
+def published_issues(publication: Publication, now: datetime) -> list[Issue]:
+    return list(
+        db.session.scalars(
+            select(Issue)
+            .where(Issue.publication_id == publication.id, published_filter(now))
+            .order_by(Issue.release_date.desc().nulls_last(), Issue.number.desc())
+        )
+    )
+
+
+def issues_by_year(issues: list[Issue]) -> list[tuple[int | None, list[Issue]]]:
+    """Group issues (already newest first) by release year, newest year first."""
+    groups: dict[int | None, list[Issue]] = {}
+    for issue in issues:
+        groups.setdefault(issue.release_date.year if issue.release_date else None, []).append(issue)
+    return list(groups.items())
+
+
+# --------------------------------------------------------------------------- archive
+
+ARCHIVE_PAGE_SIZE = 48
+
+
+def archive_years(publication: Publication, now: datetime) -> list[tuple[int | None, int]]:
+    """(year, number of published issues) newest first; None groups issues without a
+    release date. One aggregate query, however many issues there are."""
+    year = extract("year", Issue.release_date)
+    rows = db.session.execute(
+        select(year, func.count(Issue.id))
+        .where(Issue.publication_id == publication.id, published_filter(now))
+        .group_by(year)
+    ).all()
+    years = [(int(y) if y is not None else None, n) for y, n in rows]
+    return sorted(years, key=lambda yn: (yn[0] is None, -(yn[0] or 0)))
+
+
+@dataclass(frozen=True)
+class ArchivePage:
+    issues: list[Issue]
+    page: int
+    pages: int
+    total: int
+
+
+def archive_page(
+    publication: Publication,
+    now: datetime,
+    year: int | None,
+    page: int = 1,
+    per_page: int = ARCHIVE_PAGE_SIZE,
+) -> ArchivePage:
+    """One page of a publication's published issues of one year (None: undated),
+    newest first: the archive never loads hundreds of issues at once."""
+    where = [Issue.publication_id == publication.id, published_filter(now)]
+    if year is None:
+        where.append(Issue.release_date.is_(None))
+    else:
+        where += [Issue.release_date >= date(year, 1, 1), Issue.release_date < date(year + 1, 1, 1)]
+    total = db.session.scalar(select(func.count(Issue.id)).where(*where)) or 0
+    pages = max(1, -(-total // per_page))
+    page = max(1, min(page, pages))
+    issues = list(
+        db.session.scalars(
+            select(Issue)
+            .where(*where)
+            .options(joinedload(Issue.publication))
+            .order_by(Issue.release_date.desc().nulls_last(), Issue.number.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    return ArchivePage(issues, page, pages, total)
+
+
+def cover_renditions(issue_ids: list[int]) -> dict[int, dict]:
+    """{issue id: renditions of its page 1} in one query that reads no page text: covers
+    of a long list must not load every page of every issue."""
+    if not issue_ids:
+        return {}
+    rows = db.session.execute(
+        select(Page.issue_id, Page.renditions).where(Page.issue_id.in_(issue_ids), Page.number == 1)
+    ).all()
+    return {issue_id: renditions or {} for issue_id, renditions in rows}

@@ -1,0 +1,120 @@
+"""Registering an uploaded PDF as an issue queued for ingestion, and recording what
+ingestion made of it (pages, text, TOC, search index). Add and flush: the upload view, the
+CLI command or the job commits."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from magazine_app import search
+from magazine_app.core.extensions import db
+from magazine_app.ingest import IngestError, Manifest
+from magazine_app.ingest.header import HEADER_SCAN, check_header
+from magazine_app.models import Issue, IssueStatus, Page, Publication, TocEntry, utcnow
+from magazine_app.storage import store_original
+
+
+class ProcessingError(ValueError):
+    """A refusal before any job runs (duplicate number, unknown publication...)."""
+
+
+def register_issue(
+    publication: Publication,
+    number: int,
+    pdf: Path,
+    *,
+    title: str = "",
+    period_label: str = "",
+    release_date: date | None = None,
+    cover_lines: list[dict[str, str]] | None = None,
+    filename: str | None = None,
+    replace: bool = False,
+    move: bool = False,
+) -> Issue:
+    """Create the issue row for an uploaded PDF (or replace the file of an existing one),
+    queued for processing. The caller commits, then enqueues `ingest_issue`."""
+    issue = db.session.scalar(
+        select(Issue).where(Issue.publication_id == publication.id, Issue.number == number)
+    )
+    if issue is not None and not replace:
+        raise ProcessingError(f"{publication.title} N°{number} existe déjà.")
+    if issue is not None and issue.status is IssueStatus.PROCESSING:
+        raise ProcessingError("Ce numéro est en cours de traitement : attendez la fin.")
+    # The same strict header test as the staff upload (ingest/header.py), before anything is
+    # stored: `flask issues ingest` takes files from anywhere.
+    with open(pdf, "rb") as fh:
+        try:
+            check_header(fh.read(HEADER_SCAN))
+        except IngestError as exc:
+            raise ProcessingError(exc.message) from exc
+    sha, size, _ = store_original(pdf, move=move)
+    if issue is None:
+        issue = Issue(publication=publication, number=number)
+        db.session.add(issue)
+    issue.title = title or issue.title or ""
+    issue.period_label = period_label or issue.period_label or ""
+    issue.release_date = release_date or issue.release_date
+    if cover_lines is not None:
+        issue.cover_lines = cover_lines
+    issue.source_filename = filename or pdf.name
+    issue.source_sha256 = sha
+    issue.source_bytes = size
+    issue.source_path = f"originals/{sha}.pdf"
+    mark_queued(issue)
+    db.session.flush()
+    return issue
+
+
+def mark_queued(issue: Issue) -> None:
+    issue.status = IssueStatus.QUEUED
+    issue.progress_done = 0
+    issue.progress_total = 0
+    issue.failure_reason = None
+    issue.attempts = 0
+    issue.job_owner = None
+    issue.job_lease_until = None
+
+
+def record_manifest(
+    issue: Issue, manifest: Manifest, version: str, placeholders: dict[int, str] | None = None
+) -> None:
+    """Replace the issue's pages and TOC with what ingestion produced, in the caller's
+    transaction."""
+    issue.pages.clear()
+    issue.toc_entries.clear()
+    db.session.flush()
+    for p in manifest.pages:
+        renditions: dict[str, object] = {k: r.to_dict() for k, r in p.renditions.items()}
+        if placeholders and p.number in placeholders:
+            renditions["placeholder"] = placeholders[p.number]
+        issue.pages.append(
+            Page(
+                number=p.number,
+                label=p.label or str(p.number),
+                width=p.width,
+                height=p.height,
+                text=p.text,
+                words=p.words,
+                links=p.links,
+                renditions=renditions,
+            )
+        )
+    for position, item in enumerate(manifest.toc):
+        issue.toc_entries.append(
+            TocEntry(position=position, level=item.level, title=item.title[:300], page=item.page)
+        )
+    issue.page_count = manifest.page_count
+    # None only for a row never flushed; 0 is a staff choice (no free page) and stays 0.
+    preview = 3 if issue.preview_pages is None else issue.preview_pages
+    issue.preview_pages = min(preview, manifest.page_count)
+    issue.toc_source = manifest.toc_source
+    issue.rendition_dir = version
+    issue.status = IssueStatus.READY
+    issue.progress_done = issue.progress_total = manifest.page_count
+    issue.processed_at = utcnow()
+    issue.failure_reason = None
+    db.session.flush()
+    search.index_issue(issue)  # same transaction: pages and their index change together

@@ -1,0 +1,382 @@
+"""Plans, subscriptions and single-issue purchases (domain functions; no HTTP).
+
+Every function adds and flushes; the view, CLI command or API endpoint commits once.
+The billing system is the authority on subscriptions it created: it sends a monotonic
+`version` with each change, and an older version never overwrites a newer one (webhooks
+and retries arrive out of order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from magazine_app.access import is_current, readable_until
+from magazine_app.accounts import operations as accounts
+from magazine_app.core.extensions import db
+from magazine_app.core.i18n import N_
+from magazine_app.models import (
+    Issue,
+    Plan,
+    Publication,
+    Purchase,
+    Subscription,
+    SubscriptionStatus,
+    User,
+    local_date,
+)
+
+STATUS_LABELS: dict[SubscriptionStatus, str] = {
+    SubscriptionStatus.ACTIVE: N_("Actif"),
+    SubscriptionStatus.TRIALING: N_("Période d'essai"),
+    SubscriptionStatus.PAST_DUE: N_("Paiement en attente"),
+    SubscriptionStatus.CANCELLED: N_("Résilié (accès jusqu'à la fin de la période)"),
+    SubscriptionStatus.EXPIRED: N_("Terminé"),
+}
+
+
+class SubscriptionError(ValueError):
+    """A refusal with the sentence staff or the billing system will read.
+
+    `code` is a stable machine-readable word for the API."""
+
+    code = "invalid"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code:
+            self.code = code
+
+
+class StaleVersion(SubscriptionError):
+    """The change is older than (or conflicts with) what is stored; nothing was changed."""
+
+    code = "stale_version"
+
+    def __init__(self, message: str, current: Subscription) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+class PurchaseConflict(SubscriptionError):
+    code = "purchase_conflict"
+
+
+# --------------------------------------------------------------------------- plans
+
+
+def public_plans() -> list[Plan]:
+    return list(
+        db.session.scalars(
+            select(Plan)
+            .where(Plan.is_public.is_(True))
+            .options(selectinload(Plan.publications))
+            .order_by(Plan.position, Plan.id)
+        )
+    )
+
+
+def all_plans() -> list[Plan]:
+    """Every plan, public or not: the billing system may sell private ones."""
+    return list(
+        db.session.scalars(
+            select(Plan).options(selectinload(Plan.publications)).order_by(Plan.position, Plan.id)
+        )
+    )
+
+
+def plan_by_code(code: str) -> Plan | None:
+    return db.session.scalar(select(Plan).where(Plan.code == code))
+
+
+# --------------------------------------------------------------------------- granting
+
+
+def _check_period(starts_on: date, ends_on: date) -> None:
+    if ends_on < starts_on:
+        raise SubscriptionError(
+            "La date de fin précède la date de début.", code="ends_before_starts"
+        )
+
+
+def grant(
+    user: User,
+    plan: Plan,
+    starts_on: date,
+    ends_on: date,
+    status: SubscriptionStatus = SubscriptionStatus.ACTIVE,
+    granted_by: User | None = None,
+    note: str = "",
+) -> Subscription:
+    """Give `user` a subscription by hand (staff, CLI, import): no billing reference."""
+    _check_period(starts_on, ends_on)
+    sub = Subscription(
+        user=user,
+        plan=plan,
+        status=status,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        granted_by=granted_by,
+        note=note[:300],
+    )
+    db.session.add(sub)
+    db.session.flush()
+    return sub
+
+
+def revoke(subscription: Subscription, by: User | None = None, today: date | None = None) -> None:
+    """End a subscription now: it opens nothing from here on."""
+    today = today or local_date()
+    subscription.status = SubscriptionStatus.EXPIRED
+    subscription.ends_on = max(subscription.starts_on, min(subscription.ends_on, today))
+    subscription.grace_until = None
+    if by is not None:
+        subscription.note = f"Révoqué par {by.email}"[:300]
+    db.session.flush()
+
+
+def extend(subscription: Subscription, until: date) -> None:
+    """Move the end date (and reopen an ended subscription)."""
+    _check_period(subscription.starts_on, until)
+    subscription.ends_on = until
+    if subscription.status is SubscriptionStatus.EXPIRED:
+        subscription.status = SubscriptionStatus.ACTIVE
+    db.session.flush()
+
+
+class Reader(NamedTuple):
+    user: User
+    created: bool
+    claimed: bool  # an unverified account was taken back for its mailbox (claim mailed)
+
+
+def find_or_claim_reader(email: str) -> Reader:
+    """The account that a subscription or purchase for `email` goes to: created without a
+    password when new (the caller mails the welcome link), else the existing one, taken
+    back for the mailbox first when its address was never verified
+    (accounts.claim_for_entitlement: its sessions end, its password is forgotten, and the
+    claim link is mailed once the transaction commits). So an attacker who signed up with
+    a future buyer's address never holds the paid plan.
+
+    Tolerates a concurrent request creating the same account between the two steps."""
+    user = accounts.find_user(email)
+    if user is None:
+        try:
+            return Reader(accounts.create_user(email, None), True, False)
+        except accounts.AccountError:
+            user = accounts.find_user(email)
+            if user is None:
+                raise
+    return Reader(user, False, _claim(user))
+
+
+def _claim(user: User) -> bool:
+    if not accounts.claim_for_entitlement(user):
+        return False
+    from magazine_app.accounts.mails import queue_claim_mail_after_commit
+
+    queue_claim_mail_after_commit(user)
+    return True
+
+
+class UpsertResult(NamedTuple):
+    subscription: Subscription
+    created: bool
+    user_created: bool
+    claim_sent: bool = False
+
+
+def subscription_by_reference(reference: str) -> Subscription | None:
+    return db.session.scalar(
+        select(Subscription).where(Subscription.billing_reference == reference)
+    )
+
+
+def upsert_by_billing_reference(
+    reference: str,
+    email: str,
+    plan_code: str,
+    status: SubscriptionStatus | str,
+    starts_on: date,
+    ends_on: date,
+    version: int,
+    grace_until: date | None = None,
+) -> UpsertResult:
+    """Create or update the subscription the billing system knows as `reference`.
+
+    Idempotent: replaying the same change answers the same and changes nothing. An older
+    version, or the same version carrying other data, raises StaleVersion (nothing changed),
+    so that out-of-order webhooks never roll a subscription back. The reader's account is
+    created (without a password) when the e-mail is new, and claimed when it exists but
+    was never verified (find_or_claim_reader)."""
+    try:
+        status = SubscriptionStatus(status)
+    except ValueError as exc:
+        raise SubscriptionError(f"Statut inconnu : {status}.", code="invalid_status") from exc
+    plan = plan_by_code(plan_code)
+    if plan is None:
+        raise SubscriptionError(f"Formule inconnue : {plan_code}.", code="unknown_plan")
+    _check_period(starts_on, ends_on)
+    email = accounts.normalise_email(email)
+
+    sub = subscription_by_reference(reference)
+    if sub is not None:
+        wanted = (email, plan.id, status, starts_on, ends_on, grace_until)
+        stored = (sub.user.email, sub.plan_id, sub.status, sub.starts_on, sub.ends_on)
+        stored += (sub.grace_until,)
+        if version < sub.version:
+            raise StaleVersion(
+                f"Version {version} plus ancienne que la version enregistrée ({sub.version}).",
+                sub,
+            )
+        if version == sub.version:
+            if wanted == stored:
+                return UpsertResult(sub, False, False)
+            raise StaleVersion(
+                f"La version {version} est déjà enregistrée avec d'autres données.", sub
+            )
+
+    user, user_created, claimed = find_or_claim_reader(email)
+
+    created = sub is None
+    if sub is None:
+        sub = Subscription(billing_reference=reference, user=user)
+        db.session.add(sub)
+    sub.user = user
+    sub.plan = plan
+    sub.status = status
+    sub.starts_on = starts_on
+    sub.ends_on = ends_on
+    sub.grace_until = grace_until
+    sub.version = version
+    db.session.flush()
+    return UpsertResult(sub, created, user_created, claimed)
+
+
+# --------------------------------------------------------------------------- purchases
+
+
+def issue_by_number(publication_slug: str, number: int) -> Issue | None:
+    return db.session.scalar(
+        select(Issue)
+        .join(Publication)
+        .where(Publication.slug == publication_slug, Issue.number == number)
+    )
+
+
+def purchase_issue(user: User, issue: Issue, billing_reference: str) -> tuple[Purchase, bool]:
+    """Record a single-issue purchase ("achat au numéro"); returns (purchase, created).
+
+    Recording the same purchase twice is a no-op; a reference already used for another
+    purchase, or a second reference for an issue already bought, is a PurchaseConflict."""
+    by_ref = db.session.scalar(
+        select(Purchase).where(Purchase.billing_reference == billing_reference)
+    )
+    if by_ref is not None:
+        if by_ref.user_id == user.id and by_ref.issue_id == issue.id:
+            if by_ref.revoked_at is None:
+                return by_ref, False
+            by_ref.revoked_at = None
+            db.session.flush()
+            return by_ref, True
+        raise PurchaseConflict(
+            "Cette référence de paiement désigne déjà un autre achat.",
+            code="billing_reference_conflict",
+        )
+    existing = db.session.scalar(
+        select(Purchase).where(Purchase.user_id == user.id, Purchase.issue_id == issue.id)
+    )
+    if existing is not None:
+        if existing.revoked_at is None:
+            raise PurchaseConflict(
+                "Ce lecteur a déjà acheté ce numéro (sous une autre référence).",
+                code="already_purchased",
+            )
+        existing.revoked_at = None
+        existing.billing_reference = billing_reference
+        db.session.flush()
+        return existing, True
+    purchase = Purchase(user=user, issue=issue, billing_reference=billing_reference)
+    db.session.add(purchase)
+    db.session.flush()
+    return purchase, True
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def subscriptions_of(user: User) -> list[Subscription]:
+    """All of a user's subscriptions, newest period first."""
+    return list(
+        db.session.scalars(
+            select(Subscription)
+            .where(Subscription.user_id == user.id)
+            .options(selectinload(Subscription.plan).selectinload(Plan.publications))
+            .order_by(Subscription.ends_on.desc(), Subscription.id.desc())
+        )
+    )
+
+
+def current_subscriptions(user: User, today: date) -> list[Subscription]:
+    """The subscriptions that open something today (see access.is_current)."""
+    return [s for s in subscriptions_of(user) if is_current(s, today)]
+
+
+def active_purchases(user: User) -> list[Purchase]:
+    return list(
+        db.session.scalars(
+            select(Purchase)
+            .where(Purchase.user_id == user.id, Purchase.revoked_at.is_(None))
+            .options(selectinload(Purchase.issue).selectinload(Issue.publication))
+            .order_by(Purchase.created_at.desc(), Purchase.id.desc())
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Entitlement:
+    """What one current subscription opens in one publication, as the gate decides it:
+    every issue (back issues included) or only those released within the period."""
+
+    publication: Publication
+    subscription: Subscription
+    includes_back_issues: bool
+    readable_until: date
+    issues_released_from: date | None  # None: no lower bound (back issues included)
+    issues_released_until: date | None
+
+
+def entitlements(user: User, today: date) -> list[Entitlement]:
+    out: list[Entitlement] = []
+    for sub in current_subscriptions(user, today):
+        back = sub.plan.includes_back_issues
+        for pub in sorted(sub.plan.publications, key=lambda p: (p.position, p.id)):
+            out.append(
+                Entitlement(
+                    publication=pub,
+                    subscription=sub,
+                    includes_back_issues=back,
+                    readable_until=readable_until(sub),
+                    issues_released_from=None if back else sub.starts_on,
+                    issues_released_until=None if back else sub.ends_on,
+                )
+            )
+    return out
+
+
+def status_label(sub: Subscription, today: date) -> str:
+    """The state of a subscription in plain French, as the reader sees it today."""
+    if sub.status is SubscriptionStatus.EXPIRED or today > readable_until(sub):
+        return N_("Terminé")
+    if today < sub.starts_on:
+        return N_("À venir")
+    return STATUS_LABELS[sub.status]
+
+
+# The CSV import lives in its own module; re-exported here as part of this domain.
+from magazine_app.subscriptions.csv_import import RowReport as RowReport  # noqa: E402
+from magazine_app.subscriptions.csv_import import import_subscribers as import_subscribers  # noqa: E402
