@@ -228,7 +228,7 @@ def test_account_created_by_billing_is_verified_by_its_welcome_link(
 
 
 def test_claim_mail_leaves_only_when_the_change_is_committed(app: Flask) -> None:
-    from magazine_app.core.mail import queue_mail_after_commit
+    from magazine_app.jobs.mail import queue_mail_after_commit
 
     queue_mail_after_commit("a@example.com", "rolled back", "body")
     db.session.rollback()

@@ -272,7 +272,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_kill_9_of_the_consumer_leaves_no_orphan_and_one_ingestion(app_config, tmp_path) -> None:
-    from magazine_app import create_app, jobs
+    from magazine_app import create_app
+    from magazine_app.jobs import queue
 
     if app_config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         pytest.skip("the consumer process test runs on the SQLite default")
@@ -292,7 +293,7 @@ def test_kill_9_of_the_consumer_leaves_no_orphan_and_one_ingestion(app_config, t
         upgrade()
         issue_id = register_issue(publication_by_slug("challenge"), 900, pdf).id
         db.session.commit()
-        jobs.enqueue("ingest_issue", issue_id)
+        queue.enqueue("ingest_issue", issue_id)
         db.session.remove()
 
     def row() -> Issue:

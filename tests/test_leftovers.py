@@ -8,10 +8,11 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from magazine_app import jobs, storage
+from magazine_app import storage
 from magazine_app.catalog.queries import publication_by_slug
 from magazine_app.catalog.register import register_issue
 from magazine_app.core.extensions import db
+from magazine_app.jobs import queue
 from magazine_app.jobs.ingest import run_ingest_job
 from magazine_app.jobs.leases import sweep_leftovers
 from magazine_app.models import Issue, IssueStatus, utcnow
@@ -98,7 +99,7 @@ def test_the_sweep_is_a_scheduled_huey_task(app, tmp_path) -> None:
     due = {t.name for t in huey.read_periodic(datetime(2026, 3, 1, 4, 18))}
     assert "recover_jobs_periodic" in due and "sweep_leftovers_periodic" not in due
     orphan = _folder("42-abcabcabcabc")
-    jobs.enqueue("sweep_leftovers")  # HUEY_IMMEDIATE in tests: runs now
+    queue.enqueue("sweep_leftovers")  # HUEY_IMMEDIATE in tests: runs now
     assert not orphan.exists()
 
 

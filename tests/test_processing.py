@@ -152,10 +152,10 @@ def test_stale_jobs_recovered_then_failed_after_bounded_attempts(fast, tmp_path)
 
 
 def test_enqueue_runs_the_job_through_huey(fast, tmp_path) -> None:
-    from magazine_app import jobs
+    from magazine_app.jobs import queue
 
     issue = _register(tmp_path, pages=3, number=700)
-    jobs.enqueue("ingest_issue", issue.id)  # HUEY_IMMEDIATE in tests: runs now, in app context
+    queue.enqueue("ingest_issue", issue.id)  # HUEY_IMMEDIATE in tests: runs now, in app context
     db.session.refresh(issue)
     assert issue.status is IssueStatus.READY
 
@@ -208,7 +208,8 @@ def test_cli_ingest_failure_exits_non_zero(fast, runner, tmp_path) -> None:
 def test_worker_consumes_a_queued_job_and_survives_sigterm(app_config, tmp_path) -> None:
     """The real consumer (`flask jobs worker`) in its own process picks up a job that the
     web side enqueued in SqliteHuey, and stops cleanly on SIGTERM."""
-    from magazine_app import create_app, jobs
+    from magazine_app import create_app
+    from magazine_app.jobs import queue
 
     if app_config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         pytest.skip("the consumer process test runs on the SQLite default")
@@ -230,7 +231,7 @@ def test_worker_consumes_a_queued_job_and_survives_sigterm(app_config, tmp_path)
         )
         db.session.commit()
         issue_id = issue.id
-        jobs.enqueue("ingest_issue", issue_id)
+        queue.enqueue("ingest_issue", issue_id)
         db.session.remove()
     env = consumer_env(cfg)
     worker = subprocess.Popen(

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from magazine_app.access import Level, access_for
 from magazine_app.core.extensions import db
 from magazine_app.models import Purchase, Subscription, SubscriptionStatus, User
+from magazine_app.subscriptions import csv_import
 from magazine_app.subscriptions import operations as subscriptions
 from magazine_app.subscriptions.csv_import import Outcome
 from magazine_app.subscriptions.operations import (
@@ -226,7 +227,7 @@ def test_import_reports_each_row_and_applies_good_ones(make_user) -> None:
     existing = make_user("b@example.com")
     grant(existing, plan_by_code("challenge-1an"), date(2022, 1, 1), date(2022, 6, 30))
     db.session.commit()
-    reports = subscriptions.import_subscribers(
+    reports = csv_import.import_subscribers(
         [
             _row(),
             _row(email="b@example.com", ends_on="2022-12-31"),
@@ -278,7 +279,7 @@ def test_import_row_failing_in_the_database_is_rolled_back_alone(monkeypatch) ->
         return result
 
     monkeypatch.setattr(subscription_import, "_apply", flaky)
-    reports = subscriptions.import_subscribers([_row(email="boom@example.com"), _row()])
+    reports = csv_import.import_subscribers([_row(email="boom@example.com"), _row()])
     db.session.commit()
     assert [r.outcome for r in reports] == [Outcome.REFUSED, Outcome.CREATED]
     assert set(db.session.scalars(select(User.email))) == {"a@example.com"}

@@ -11,7 +11,8 @@ from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 
 from magazine_app.accounts import operations as accounts
-from magazine_app.core.mail import link, queue_mail, queue_mail_after_commit
+from magazine_app.core.mail import link
+from magazine_app.jobs.mail import queue_mail, queue_mail_after_commit
 from magazine_app.models import User
 
 

@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from magazine_app.accounts import mails
-from magazine_app.api import ApiError, bp, serializers
+from magazine_app.api import bp, serializers
 from magazine_app.api import validation as v
+from magazine_app.api.errors import ApiError
 from magazine_app.core import jsonbody
 from magazine_app.core.extensions import db
 from magazine_app.models import IdempotencyRecord, Issue, User, utcnow

@@ -13,7 +13,7 @@ from typing import Any
 from flask import request
 
 from magazine_app.accounts import operations as accounts
-from magazine_app.api import ApiError
+from magazine_app.api.errors import ApiError
 from magazine_app.core import jsonbody
 from magazine_app.models import SubscriptionStatus
 

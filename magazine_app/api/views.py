@@ -12,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 
 from magazine_app.accounts import mails
 from magazine_app.accounts import operations as accounts
-from magazine_app.api import ApiError, bp, serializers
+from magazine_app.api import bp, serializers
 from magazine_app.api import validation as v
+from magazine_app.api.errors import ApiError
 from magazine_app.catalog import queries as catalog
 from magazine_app.core.extensions import db
 from magazine_app.models import local_date

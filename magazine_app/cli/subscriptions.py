@@ -23,6 +23,7 @@ from magazine_app.accounts import mails
 from magazine_app.accounts import operations as accounts
 from magazine_app.core.extensions import db
 from magazine_app.models import Subscription, User, local_date
+from magazine_app.subscriptions import csv_import
 from magazine_app.subscriptions import operations as subscriptions
 from magazine_app.subscriptions.csv_import import (
     COLUMNS,
@@ -169,7 +170,7 @@ def import_command(file: Path, send_welcome: bool) -> None:
                 f"Missing column(s): {', '.join(missing)} (expected: {','.join(COLUMNS)})."
             )
         reader.fieldnames = header
-        reports = subscriptions.import_subscribers(reader)
+        reports = csv_import.import_subscribers(reader)
     db.session.commit()
     for r in reports:
         extra = " (account created)" if r.account_created else ""

@@ -1,28 +1,33 @@
-"""The job queue (Huey): SqliteHuey in the instance folder by default, RedisHuey when
-REDIS_URL is set. The same task code runs both ways.
+"""Background jobs: the queue binds the job bodies, supervises them and runs the consumer.
+
+    queue.py    the Huey instance (SqliteHuey by default, RedisHuey with REDIS_URL), enqueue
+    ingest.py   the ingestion job's body (PDF work in child processes, then the result)
+    leases.py   leases on issues being ingested, recovery of dead jobs, the leftover sweep
+    mail.py     mail through the queue (queued after commit, sent with retries)
 
 The Huey instance is built from the app's configuration in `init_app` (never at import
-time), and each task runs inside that app's context."""
+time), and each task runs inside that app's context. The job bodies are the edge that
+commits, as views and CLI commands are."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import crontab
 from huey.consumer import Consumer, ProcessEnvironment
 
 from magazine_app.core.extensions import db
 from magazine_app.core.lifeline import die_with_parent
-
-
-def make_huey(config: dict[str, Any]) -> Huey:
-    immediate = bool(config.get("HUEY_IMMEDIATE"))
-    if config.get("REDIS_URL"):
-        return RedisHuey("magazine", url=config["REDIS_URL"], immediate=immediate)
-    return SqliteHuey("magazine", filename=config["HUEY_SQLITE_PATH"], immediate=immediate)
+from magazine_app.jobs.ingest import run_ingest_job
+from magazine_app.jobs.leases import next_lease_expiry, recover_stale_jobs
+from magazine_app.jobs.leases import sweep_leftovers as sweep
+from magazine_app.jobs.mail import send_mail_task
+from magazine_app.jobs.queue import enqueue, make_huey
+from magazine_app.models import utcnow
 
 
 def init_app(app: Flask) -> None:
@@ -62,20 +67,15 @@ def init_app(app: Flask) -> None:
 
 def _task_functions() -> dict[str, Callable[..., Any]]:
     """Task name -> plain function run in an app context."""
-    from magazine_app.jobs.ingest import run_ingest_job
 
     def ingest_issue(issue_id: int) -> bool:
         return run_ingest_job(issue_id).ok
-
-    from magazine_app.core.mail import send_mail_task
 
     return {"ingest_issue": ingest_issue, "send_mail": send_mail_task}
 
 
 def _maintenance_functions() -> dict[str, tuple[Any, Callable[..., Any]]]:
     """Task name -> (crontab or None, function): see recover_jobs and sweep_leftovers."""
-    from huey import crontab
-
     return {
         "recover_jobs": (crontab(minute="*"), recover_jobs),
         "sweep_leftovers": (crontab(minute="17"), sweep_leftovers),
@@ -88,8 +88,6 @@ def recover_jobs() -> None:
     expire (a consumer killed with `kill -9` leaves its lease behind; its jobs are
     requeued as soon as that lease ends, not a minute later). Returns None, like
     sweep_leftovers: Huey would keep a result nobody reads."""
-    from magazine_app.jobs.leases import recover_stale_jobs
-
     requeued, failed = recover_stale_jobs()
     for issue_id in requeued:
         enqueue("ingest_issue", issue_id)
@@ -101,17 +99,7 @@ def recover_jobs() -> None:
 
 def sweep_leftovers() -> None:
     """Remove staging folders and upload files that no live job or upload owns."""
-    from magazine_app.jobs.leases import sweep_leftovers as sweep
-
     sweep()
-
-
-def huey() -> Huey:
-    return current_app.extensions["huey"]
-
-
-def enqueue(name: str, *args: Any) -> Any:
-    return current_app.extensions["magazine_tasks"][name](*args)
 
 
 def run_consumer(app: Flask, workers: int) -> None:
@@ -120,10 +108,6 @@ def run_consumer(app: Flask, workers: int) -> None:
     First, jobs whose lease expired are queued again or failed, and leftovers are swept.
     The workers (and the scheduler) die with the consumer, even on `kill -9` (lifeline.py);
     the PDF children die with their worker in turn."""
-    from datetime import timedelta
-
-    from magazine_app.jobs.leases import next_lease_expiry
-    from magazine_app.models import utcnow
 
     with app.app_context():
         recover_jobs()

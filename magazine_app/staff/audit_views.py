@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from magazine_app.auth.decorators import admin_required
 from magazine_app.core import audit
 from magazine_app.staff import bp
+from magazine_app.staff.decorators import admin_required
 
 
 @bp.route("/journal")

@@ -7,13 +7,12 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from magazine_app import jobs
 from magazine_app.catalog import operations as editorial
 from magazine_app.catalog import queries as catalog
 from magazine_app.catalog import stats
 from magazine_app.core import audit
 from magazine_app.core.extensions import db
-from magazine_app.jobs import leases
+from magazine_app.jobs import leases, queue
 from magazine_app.models import Issue, Publication, utcnow
 from magazine_app.staff import bp
 from magazine_app.staff.forms import ActionForm, MetadataForm, PreviewForm, ScheduleForm
@@ -77,7 +76,7 @@ def retry(issue_id: int) -> Response:
         else:
             audit.record(staff_user(), "issue.retry", audit.issue_label(issue), issue)
             db.session.commit()
-            jobs.enqueue("ingest_issue", issue.id)
+            queue.enqueue("ingest_issue", issue.id)
             flash("Traitement relancé.", "success")
     return redirect(url_for("staff.issue", issue_id=issue.id))
 

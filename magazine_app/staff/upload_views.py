@@ -23,12 +23,13 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
-from magazine_app import jobs, storage
+from magazine_app import storage
 from magazine_app.catalog import operations as editorial
 from magazine_app.catalog import queries as catalog
 from magazine_app.catalog import register
 from magazine_app.core import audit
 from magazine_app.core.extensions import csrf, db
+from magazine_app.jobs import queue
 from magazine_app.staff import bp
 from magazine_app.staff.forms import COVER_LINES_HELP, UploadForm
 from magazine_app.staff.helpers import staff_user
@@ -153,7 +154,7 @@ def upload() -> Any:
     for warning in warnings:
         flash(warning, "warning")
     flash(f"{audit.issue_label(issue)} est téléversé : le traitement commence.", "success")
-    jobs.enqueue("ingest_issue", issue.id)
+    queue.enqueue("ingest_issue", issue.id)
     target = url_for("staff.issue", issue_id=issue.id)
     if _wants_json():
         return jsonify({"ok": True, "issue_id": issue.id, "url": target, "warnings": warnings}), 201

@@ -23,6 +23,11 @@ from sqlalchemy.exc import IntegrityError
 from magazine_app.accounts import operations as accounts
 from magazine_app.core.extensions import db
 from magazine_app.models import Subscription, SubscriptionStatus, User, local_date
+from magazine_app.subscriptions.operations import (
+    find_or_claim_reader,
+    plan_by_code,
+    subscription_by_reference,
+)
 
 COLUMNS = ("email", "name", "plan", "starts_on", "ends_on", "status", "billing_reference")
 REQUIRED_COLUMNS = ("email", "plan", "ends_on")
@@ -102,12 +107,6 @@ def _parse(row: Mapping[str, str | None]) -> _Row:
 
 def _apply(data: _Row) -> tuple[Outcome, bool, bool]:
     """(outcome, account created, account claimed) of one row, inside its savepoint."""
-    from magazine_app.subscriptions.operations import (
-        find_or_claim_reader,
-        plan_by_code,
-        subscription_by_reference,
-    )
-
     plan = plan_by_code(data.plan_code)
     if plan is None:
         raise RowError(f"plan : formule inconnue « {data.plan_code} ».")

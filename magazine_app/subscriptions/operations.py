@@ -375,8 +375,3 @@ def status_label(sub: Subscription, today: date) -> str:
     if today < sub.starts_on:
         return N_("À venir")
     return STATUS_LABELS[sub.status]
-
-
-# The CSV import lives in its own module; re-exported here as part of this domain.
-from magazine_app.subscriptions.csv_import import RowReport as RowReport  # noqa: E402
-from magazine_app.subscriptions.csv_import import import_subscribers as import_subscribers  # noqa: E402

@@ -1,5 +1,6 @@
-"""Role checks for views. Anonymous users go to the login page; logged-in users
-without the role get 403."""
+"""Role checks for staff views (the whole console asks for staff in staff/__init__; some
+pages ask for an admin). Anonymous users go to the login page; logged-in users without the
+role get 403."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from typing import ParamSpec, TypeVar
 from flask import abort
 from flask_login import current_user, login_required
 
+from magazine_app.models import User
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _role_required(check: Callable[[object], bool]) -> Callable[[Callable[P, R]], Callable[P, R]]:
+def _role_required(check: Callable[[User], bool]) -> Callable[[Callable[P, R]], Callable[P, R]]:
     def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
         @login_required
@@ -28,5 +31,5 @@ def _role_required(check: Callable[[object], bool]) -> Callable[[Callable[P, R]]
     return decorator
 
 
-staff_required = _role_required(lambda user: bool(getattr(user, "is_staff", False)))
-admin_required = _role_required(lambda user: bool(getattr(user, "is_admin", False)))
+# login_required runs first: current_user is a User by then, never the anonymous user.
+admin_required = _role_required(lambda user: user.is_admin)
