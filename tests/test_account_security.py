@@ -512,3 +512,44 @@ def test_copied_cookie_is_ended_by_revocation_not_by_ip_or_browser(app: Flask, m
 
     AuthActions(phone).logout()
     assert not _logged_in(copy)
+
+
+def _login_session_row(user_id: int) -> LoginSession:
+    db.session.expire_all()
+    return db.session.scalars(select(LoginSession).where(LoginSession.user_id == user_id)).one()
+
+
+def test_last_seen_of_a_login_session_is_saved_by_a_page_that_commits_nothing(
+    app: Flask, client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    """The user loader no longer commits on its own: a page view that changes nothing else
+    saves the throttled "last seen" once, at the end of the request."""
+    user = make_user("vue@example.com")
+    assert AuthActions(client).login("vue@example.com").status_code == 302
+    row = _login_session_row(user.id)
+    long_ago = utcnow() - timedelta(hours=1)
+    row.last_seen_at = long_ago
+    db.session.commit()
+    assert client.get("/compte").status_code == 200
+    seen = _login_session_row(user.id).last_seen_at
+    assert seen > long_ago + timedelta(minutes=59)
+    # Within the throttle, a page view writes nothing.
+    assert client.get("/compte").status_code == 200
+    assert _login_session_row(user.id).last_seen_at == seen
+
+
+def test_last_seen_rides_on_the_commit_of_a_page_that_commits(
+    app: Flask, client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    user = make_user("langue@example.com")
+    assert AuthActions(client).login("langue@example.com").status_code == 302
+    row = _login_session_row(user.id)
+    long_ago = utcnow() - timedelta(hours=1)
+    row.last_seen_at = long_ago
+    db.session.commit()
+    token = csrf_token(client, "/compte")
+    answer = client.post("/langue", data={"lang": "en", "csrf_token": token, "next": "/"})
+    assert answer.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locale == "en"
+    assert _login_session_row(user.id).last_seen_at > long_ago + timedelta(minutes=59)

@@ -1,13 +1,14 @@
-"""The account mails: written here, in the recipient's language, and handed to the job
-queue (mail.py); every link comes from BASE_URL (mail.link), never from the request.
+"""The account mails: their bodies are text templates (templates/mail/*.txt), rendered in
+the recipient's language and handed to the job queue (jobs/mail.py); every link comes from
+BASE_URL (core/mail.link), never from the request.
 
 Language: the account's saved choice, else the page's language when the person asked from
 the site, else French (billing API and command line)."""
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context
-from flask_babel import force_locale, get_locale, ngettext
+from flask import current_app, has_request_context, render_template
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from magazine_app.accounts import operations as accounts
@@ -21,19 +22,6 @@ def _language(user: User, from_site: bool) -> str:
     return user.locale or page or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def _hours_validity() -> str:
-    hours = current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600 or 1
-    return ngettext(
-        "Ce lien est valable %(num)s heure et ne sert qu'une fois.",
-        "Ce lien est valable %(num)s heures et ne sert qu'une fois.",
-        hours,
-    )
-
-
-def _body(*parts: str) -> str:
-    return "\n\n".join([_("Bonjour,"), *parts, _("L'équipe Challenge")]) + "\n"
-
-
 def password_link_message(user: User, kind: str = "reset") -> tuple[str, str]:
     """(subject, body) of a mail with a single-use set-your-password link.
 
@@ -41,31 +29,14 @@ def password_link_message(user: User, kind: str = "reset") -> tuple[str, str]:
     "claim" (a plan was attached to an account whose address was never verified: its
     password was forgotten and only this link opens it again)."""
     url = link("auth.reset_password", token=accounts.make_reset_token(user))
+    hours = current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600 or 1
     with force_locale(_language(user, from_site=kind == "reset")):
-        if kind == "welcome":
-            subject = _("Votre accès au e-magazine Challenge")
-            intro = _(
-                "Votre abonnement est actif. Choisissez votre mot de passe pour lire vos "
-                "magazines :"
-            )
-        elif kind == "claim":
-            subject = _("Votre accès au e-magazine Challenge")
-            intro = _(
-                "Un abonnement ou un achat vient d'être rattaché au compte de cette adresse. "
-                "Pour que vous seul puissiez l'utiliser, choisissez le mot de passe du compte "
-                "avec ce lien (l'ancien ne fonctionne plus) :"
-            )
-        else:
+        if kind == "reset":
             subject = _("Réinitialisation de votre mot de passe Challenge")
-            intro = _("Pour choisir un nouveau mot de passe, ouvrez ce lien :")
-        validity = _hours_validity()
-        if kind == "claim":
-            tail = validity
         else:
-            tail = f"{validity} " + _(
-                "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message."
-            )
-        return subject, _body(intro, url, tail)
+            subject = _("Votre accès au e-magazine Challenge")
+        body = render_template("mail/password_link.txt", kind=kind, url=url, hours=hours)
+        return subject, body
 
 
 def queue_password_link(user: User, kind: str = "reset") -> None:
@@ -93,15 +64,7 @@ def queue_verification(user: User) -> None:
     days = current_app.config["EMAIL_VERIFICATION_MAX_AGE"] // 86400 or 1
     with force_locale(_language(user, from_site=True)):
         subject = _("Confirmez votre adresse e-mail Challenge")
-        intro = _(
-            "Pour confirmer l'adresse de votre compte Challenge, ouvrez ce lien (connectez-vous "
-            "si on vous le demande) :"
-        )
-        validity = ngettext(
-            "Ce lien est valable %(num)s jour.", "Ce lien est valable %(num)s jours.", days
-        )
-        closing = _("Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.")
-        body = _body(intro, url, f"{validity} {closing}")
+        body = render_template("mail/verification.txt", url=url, days=days)
     queue_mail(user.email, subject, body)
 
 
@@ -110,15 +73,9 @@ def queue_signup_attempt(user: User) -> None:
     (the form itself answers as for a new address)."""
     with force_locale(_language(user, from_site=True)):
         subject = _("Tentative d'inscription avec votre adresse")
-        intro = _(
-            "Quelqu'un, vous peut-être, a voulu créer un compte Challenge avec cette adresse "
-            "e-mail, qui a déjà un compte. Si c'était vous, connectez-vous :"
-        )
-        forgot = _("Mot de passe oublié ? Choisissez-en un nouveau :")
-        closing = _("Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.")
-        body = _body(
-            f"{intro}\n{link('auth.login')}",
-            f"{forgot}\n{link('auth.forgot_password')}",
-            closing,
+        body = render_template(
+            "mail/signup_attempt.txt",
+            login_url=link("auth.login"),
+            forgot_url=link("auth.forgot_password"),
         )
     queue_mail(user.email, subject, body)

@@ -10,6 +10,24 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from magazine_app.accounts.operations import MIN_PASSWORD_LENGTH
 
 
+def _new_password(label: str) -> PasswordField:
+    """A password the reader chooses, with the same rules at sign-up, reset and change
+    (the operation checks them again: accounts.check_password_strength)."""
+    return PasswordField(
+        label, validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+    )
+
+
+def _confirmation() -> PasswordField:
+    return PasswordField(
+        _l("Confirmez le mot de passe"),
+        validators=[
+            DataRequired(),
+            EqualTo("password", message=_l("Les deux mots de passe diffèrent.")),
+        ],
+    )
+
+
 class LoginForm(FlaskForm):
     email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Mot de passe"), validators=[DataRequired()])
@@ -19,17 +37,8 @@ class LoginForm(FlaskForm):
 class SignupForm(FlaskForm):
     name = StringField(_l("Nom (facultatif)"), validators=[Length(max=120)])
     email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(
-        _l("Mot de passe"),
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
-    )
-    confirm = PasswordField(
-        _l("Confirmez le mot de passe"),
-        validators=[
-            DataRequired(),
-            EqualTo("password", message=_l("Les deux mots de passe diffèrent.")),
-        ],
-    )
+    password = _new_password(_l("Mot de passe"))
+    confirm = _confirmation()
     next = HiddenField()
 
 
@@ -38,17 +47,8 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("Nouveau mot de passe"),
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
-    )
-    confirm = PasswordField(
-        _l("Confirmez le mot de passe"),
-        validators=[
-            DataRequired(),
-            EqualTo("password", message=_l("Les deux mots de passe diffèrent.")),
-        ],
-    )
+    password = _new_password(_l("Nouveau mot de passe"))
+    confirm = _confirmation()
 
 
 class ChangePasswordForm(ResetPasswordForm):

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, session
+from flask import Flask, Response, g, has_request_context, session
 from flask_babel import gettext
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session
 
 from magazine_app.core.extensions import db, login_manager
 from magazine_app.core.i18n import N_
-from magazine_app.models import SESSION_KEY, User, utcnow
+from magazine_app.models import SESSION_KEY, LoginSession, User, utcnow
 
 _TOUCH_EVERY = timedelta(minutes=5)
 
 
 def init_auth(app: Flask) -> None:
     login_manager.init_app(app)
+    app.after_request(_commit_touch)
     # No Flask-Login session protection. "strong" looked like a binding of the cookie to
     # the browser, but Flask-Login applies it only to non-permanent sessions and ours are
     # permanent (30 days): it only marked the session "not fresh", which nothing reads.
@@ -48,8 +51,46 @@ def _load_user(user_id: str) -> User | None:
     row = valid_session(session.get(SESSION_KEY), uid)
     if row is None:
         return None
-    now = utcnow()
-    if now - row.last_seen_at > _TOUCH_EVERY:
-        row.last_seen_at = now
-        db.session.commit()
+    if utcnow() - row.last_seen_at > _TOUCH_EVERY:
+        g.touch_login_session = row.id
     return row.user
+
+
+# The throttled "last seen" of a login session is written with the request's one commit:
+# inside the view's transaction when the view commits (before_commit), else alone at the
+# end of a request that commits nothing (most pages). A request that leaves other changes
+# pending (a refused form) commits nothing: they are not this hook's to commit, and the
+# touch waits for a later request.
+
+
+def _touch(session_: Session) -> None:
+    session_id = g.pop("touch_login_session", None)
+    if session_id is not None:
+        session_.execute(
+            update(LoginSession).where(LoginSession.id == session_id).values(last_seen_at=utcnow())
+        )
+
+
+@event.listens_for(db.session, "before_commit")
+def _touch_with_the_commit(session_: Session) -> None:
+    if has_request_context():
+        _touch(session_)
+
+
+@event.listens_for(db.session, "after_flush")
+def _flushed(session_: Session, _context: object) -> None:
+    session_.info["uncommitted_flush"] = True
+
+
+@event.listens_for(db.session, "after_commit")
+@event.listens_for(db.session, "after_soft_rollback")
+def _settled(session_: Session, *_args: object) -> None:
+    session_.info.pop("uncommitted_flush", None)
+
+
+def _commit_touch(response: Response) -> Response:
+    session_ = db.session()
+    pending = session_.new or session_.dirty or session_.deleted
+    if "touch_login_session" in g and not pending and not session_.info.get("uncommitted_flush"):
+        session_.commit()  # before_commit writes the touch
+    return response

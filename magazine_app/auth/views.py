@@ -57,12 +57,18 @@ def _login_failed(response: Response) -> bool:
     return response.status_code != 302
 
 
-def _start_session(user: accounts.User) -> None:
-    """Log `user` in with a fresh session (no fixation), bound to a server-side row."""
+def _clear_session() -> None:
+    """Forget everything the session held but the reader's language choice (logging in
+    or out is no reason to switch the page to another language)."""
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
+
+
+def _start_session(user: accounts.User) -> None:
+    """Log `user` in with a fresh session (no fixation), bound to a server-side row."""
+    _clear_session()
     row = accounts.open_session(user, request.headers.get("User-Agent", ""))
     # A new login session is a new reader token (storage.py derives it from the row):
     # image URLs signed before the login stop working in this browser.
@@ -104,10 +110,7 @@ def logout() -> Response:
         db.session.commit()
         logout_user()
         # Clearing the session drops the reader token with it: the next page gets a new one.
-        lang = session.get("lang")
-        session.clear()
-        if lang:
-            session["lang"] = lang
+        _clear_session()
         storage.reader_token(reissue=True)
         flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("reader.kiosk"))
@@ -238,4 +241,5 @@ def set_language() -> Response:
     form = LanguageForm()
     if form.validate_on_submit():
         remember_locale(form.lang.data or "fr")
+        db.session.commit()
     return redirect(safe_next(form.next.data, url_for("reader.kiosk")))

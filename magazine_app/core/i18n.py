@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 
-from magazine_app.core.extensions import babel, db
+from magazine_app.core.extensions import babel
 
 
 def N_(message: str) -> str:
@@ -35,12 +35,12 @@ def select_locale() -> str:
 
 
 def remember_locale(lang: str) -> None:
+    """The language choice, in the session and on the account (the view commits)."""
     if lang not in current_app.config["LANGUAGES"]:
         return
     session["lang"] = lang
     if current_user.is_authenticated:
         current_user.locale = lang
-        db.session.commit()
 
 
 def init_app(app: Flask) -> None:
