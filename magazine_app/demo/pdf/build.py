@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -32,24 +33,21 @@ def build_issue(path: Path, meta: dict) -> Path:
         if item["type"] not in ("cover", "sommaire", "ad", "back"):
             entries.append({**item, "page": page})
         page += item.get("pages", 1)
+    # Each kind of page of the plan, laid out; the result is the page number it started on.
+    layouts: dict[str, Callable[[dict], int]] = {
+        "cover": lambda item: cover(mag, meta, meta["cover_photo"]),
+        "ad": lambda item: ad_page(mag, item, back=False),
+        "back": lambda item: ad_page(mag, item, back=True),
+        "sommaire": lambda item: sommaire(mag, meta, entries, auto),
+        "edito": lambda item: edito(mag, item, auto),
+        "briefs": lambda item: briefs(mag, item, auto),
+        "gallery": lambda item: gallery(mag, item),
+        "guide": lambda item: guide(mag, item),
+    }
     for item, expected in zip(plan, pages, strict=True):
         kind = item["type"]
-        if kind == "cover":
-            got = cover(mag, meta, meta["cover_photo"])
-        elif kind in ("ad", "back"):
-            got = ad_page(mag, item, back=kind == "back")
-        elif kind == "sommaire":
-            got = sommaire(mag, meta, entries, auto)
-        elif kind == "edito":
-            got = edito(mag, item, auto)
-        elif kind == "briefs":
-            got = briefs(mag, item, auto)
-        elif kind == "gallery":
-            got = gallery(mag, item)
-        elif kind == "guide":
-            got = guide(mag, item)
-        else:
-            got = article(mag, item, auto)
+        layout = layouts.get(kind, lambda item: article(mag, item, auto))
+        got = layout(item)
         if got != expected:
             raise RuntimeError(
                 f"demo plan out of step: {item.get('title', kind)} on {got}, planned {expected}"
