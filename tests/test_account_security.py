@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -519,17 +519,21 @@ def _login_session_row(user_id: int) -> LoginSession:
     return db.session.scalars(select(LoginSession).where(LoginSession.user_id == user_id)).one()
 
 
+def _logged_in_an_hour_ago(client: FlaskClient, user: User) -> tuple[User, datetime]:
+    """Log `user` in, then date its login session's last-seen an hour back."""
+    assert AuthActions(client).login(user.email).status_code == 302
+    long_ago = utcnow() - timedelta(hours=1)
+    _login_session_row(user.id).last_seen_at = long_ago
+    db.session.commit()
+    return user, long_ago
+
+
 def test_last_seen_of_a_login_session_is_saved_by_a_page_that_commits_nothing(
     app: Flask, client: FlaskClient, make_user: Callable[..., User]
 ) -> None:
     """The user loader no longer commits on its own: a page view that changes nothing else
     saves the throttled "last seen" once, at the end of the request."""
-    user = make_user("vue@example.com")
-    assert AuthActions(client).login("vue@example.com").status_code == 302
-    row = _login_session_row(user.id)
-    long_ago = utcnow() - timedelta(hours=1)
-    row.last_seen_at = long_ago
-    db.session.commit()
+    user, long_ago = _logged_in_an_hour_ago(client, make_user("vue@example.com"))
     assert client.get("/compte").status_code == 200
     seen = _login_session_row(user.id).last_seen_at
     assert seen > long_ago + timedelta(minutes=59)
@@ -541,12 +545,7 @@ def test_last_seen_of_a_login_session_is_saved_by_a_page_that_commits_nothing(
 def test_last_seen_rides_on_the_commit_of_a_page_that_commits(
     app: Flask, client: FlaskClient, make_user: Callable[..., User]
 ) -> None:
-    user = make_user("langue@example.com")
-    assert AuthActions(client).login("langue@example.com").status_code == 302
-    row = _login_session_row(user.id)
-    long_ago = utcnow() - timedelta(hours=1)
-    row.last_seen_at = long_ago
-    db.session.commit()
+    user, long_ago = _logged_in_an_hour_ago(client, make_user("langue@example.com"))
     token = csrf_token(client, "/compte")
     answer = client.post("/langue", data={"lang": "en", "csrf_token": token, "next": "/"})
     assert answer.status_code == 302
