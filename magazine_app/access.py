@@ -1,18 +1,29 @@
-"""The abonnement gate: the one decision of who may read what.
+"""The abonnement gate: every rule about who may read what.
 
-`access_for(user, issue, now)` is a pure function of its arguments and the rows they lead
+`access_for(viewer, issue, now)` is a pure function of its arguments and the rows they lead
 to (the user's subscriptions and purchases): no request, no session, no HTTP. Every page
 image, page text, TOC, search hit, viewer and API answer asks it; no view decides inline.
+The same rules serve lists: `visible_issues` is the SQL condition of every list of issues
+and of search, `is_free_page` the preview that staff pages mark.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
+
+from sqlalchemy import ColumnElement, and_
 
 from magazine_app.core.i18n import N_
-from magazine_app.models import Issue, Subscription, SubscriptionStatus, User, local_date
+from magazine_app.models import (
+    Issue,
+    IssueStatus,
+    Subscription,
+    SubscriptionStatus,
+    User,
+    local_date,
+)
 
 
 class Level(StrEnum):
@@ -66,6 +77,86 @@ _PRIORITY = [
 ALL_PAGES = 2**31 - 1
 
 
+# --------------------------------------------------------------------------- who asks
+
+
+class Console(Enum):
+    """A viewer without an account: the staff's command line (`flask search query`), which
+    reads as staff do."""
+
+    STAFF = "staff"
+
+
+# Who asks the gate: a user, the staff console, or None (an anonymous visitor). Nothing
+# else: an object that merely looks like a user (`is_staff`, `is_authenticated`) is refused
+# with a TypeError, so that no caller can lend itself a role.
+Viewer = User | Console | None
+
+
+def is_staff(viewer: Viewer) -> bool:
+    """Does this viewer read as staff: every issue in full, published or not?"""
+    if viewer is None:
+        return False
+    if viewer is Console.STAFF:
+        return True
+    if isinstance(viewer, User):
+        return viewer.is_staff
+    raise TypeError(f"not a viewer (a User, Console.STAFF or None): {viewer!r}")
+
+
+# --------------------------------------------------------------------------- issues
+
+
+def is_published(issue: Issue, now: datetime) -> bool:
+    """Readers see an issue once it is processed and its publication time (naive UTC) has
+    come: no job runs at that moment, time alone publishes. `_published_sql` is the same
+    rule in SQL; tests/test_access.py checks that the two agree on a table of cases."""
+    return (
+        issue.status is IssueStatus.READY
+        and issue.publish_at is not None
+        and issue.publish_at <= now
+    )
+
+
+def _published_sql(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        Issue.status == IssueStatus.READY,
+        Issue.publish_at.is_not(None),
+        Issue.publish_at <= now,
+    )
+
+
+def visible_issues(viewer: Viewer, now: datetime) -> ColumnElement[bool]:
+    """The one SQL condition for "this viewer may find this issue in a list": readers find
+    published issues (`is_published`), staff every processed one, published or not (the
+    gate opens any issue to them; one not processed has no page to list). The kiosk and
+    the archive are public: they ask as an anonymous visitor (None), whoever looks."""
+    if is_staff(viewer):
+        return Issue.status == IssueStatus.READY
+    return _published_sql(now)
+
+
+def released_on(issue: Issue) -> date | None:
+    """The day an issue came out: its release date, else the day it was published."""
+    return issue.release_date or (issue.publish_at.date() if issue.publish_at else None)
+
+
+def free_pages(issue: Issue) -> tuple[int, int] | None:
+    """The issue's free preview as a range of pages (first, last): what anyone may read of
+    it once it is published. None: no free page (staff may set 0)."""
+    last = issue.preview_pages or 0
+    return (1, last) if last >= 1 else None
+
+
+def is_free_page(issue: Issue, page_number: int) -> bool:
+    """Is this page (1-based) in the issue's free preview?"""
+    span = free_pages(issue)
+    return span is not None and span[0] <= page_number <= span[1]
+
+
+# --------------------------------------------------------------------------- the decision
+
+
 @dataclass(frozen=True)
 class Access:
     level: Level
@@ -80,40 +171,41 @@ class Access:
     def is_full(self) -> bool:
         return self.level is Level.FULL
 
-    def allows(self, page_number: int, preview_pages: int) -> bool:
-        """May this page (1-based) be shown in full?"""
+    def allows_page(self, issue: Issue, page_number: int) -> bool:
+        """May this page (1-based) of `issue` be shown in full?"""
         return self.level is Level.FULL or (
-            self.level is Level.PREVIEW and 1 <= page_number <= preview_pages
+            self.level is Level.PREVIEW and is_free_page(issue, page_number)
         )
 
-    def allows_page(self, issue: Issue, page_number: int) -> bool:
-        return self.allows(page_number, issue.preview_pages)
-
     def readable_pages(self, issue: Issue) -> tuple[int, int] | None:
-        """The same rule as `allows`, as one range of pages (first, last), for SQL that
+        """The same rule as `allows_page`, as one range of pages (first, last), for SQL that
         must not even look at the other pages (search); None: no page at all."""
         if self.level is Level.FULL:
             return (1, ALL_PAGES)
-        if self.level is Level.PREVIEW and (issue.preview_pages or 0) >= 1:
-            return (1, issue.preview_pages)
+        if self.level is Level.PREVIEW:
+            return free_pages(issue)
         return None
 
 
-def access_for(user: User | None, issue: Issue, now: datetime) -> Access:
-    """Decide what `user` (None = anonymous) may read of `issue` at `now` (naive UTC)."""
-    if user is not None and getattr(user, "is_authenticated", True) and user.is_staff:
+def access_for(viewer: Viewer, issue: Issue, now: datetime) -> Access:
+    """Decide what `viewer` (None = anonymous) may read of `issue` at `now` (naive UTC)."""
+    if is_staff(viewer):
         return Access(Level.FULL, Reason.STAFF)
-    if not issue.is_published(now):
+    if not is_published(issue, now):
         return Access(Level.NONE, Reason.NOT_PUBLISHED)
-    if user is None or not getattr(user, "is_authenticated", True):
+    if not isinstance(viewer, User):  # None: the staff console has its answer above
         return Access(Level.PREVIEW, Reason.ANONYMOUS)
-    if any(p.issue_id == issue.id and p.revoked_at is None for p in user.purchases):
+    if any(p.issue_id == issue.id and p.revoked_at is None for p in viewer.purchases):
         return Access(Level.FULL, Reason.PURCHASED)
-    failures = [subscription_verdict(sub, issue, local_date(now)) for sub in user.subscriptions]
+    today = local_date(now)
+    failures = [subscription_verdict(sub, issue, today) for sub in viewer.subscriptions]
     if Reason.SUBSCRIBER in failures:
         return Access(Level.FULL, Reason.SUBSCRIBER)
     reason = next((r for r in _PRIORITY if r in failures), Reason.NO_SUBSCRIPTION)
     return Access(Level.PREVIEW, reason)
+
+
+# --------------------------------------------------------------------------- subscriptions
 
 
 def subscription_verdict(sub: Subscription, issue: Issue, today: date) -> Reason:
@@ -125,7 +217,7 @@ def subscription_verdict(sub: Subscription, issue: Issue, today: date) -> Reason
     if today > readable_until(sub):
         return Reason.EXPIRED
     if not sub.plan.includes_back_issues:
-        released = issue.release_date or (issue.publish_at.date() if issue.publish_at else None)
+        released = released_on(issue)
         if released is None or not (sub.starts_on <= released <= sub.ends_on):
             return Reason.OUTSIDE_PERIOD
     return Reason.SUBSCRIBER

@@ -5,8 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from flask_login import AnonymousUserMixin
 
-from magazine_app.access import Level, Reason, access_for
+from magazine_app.access import (
+    Console,
+    Level,
+    Reason,
+    access_for,
+    is_published,
+    visible_issues,
+)
 from magazine_app.core.extensions import db
 from magazine_app.models import (
     Issue,
@@ -174,3 +182,112 @@ def test_revoked_purchase_gives_nothing(world) -> None:
     buyer.purchases[0].revoked_at = NOW
     db.session.commit()
     assert access_for(buyer, issues["published"], NOW).level is Level.PREVIEW
+
+
+# --------------------------------------------------------------------------- lists and search
+
+# (status, publish_at relative to NOW, published?): the one rule, on both sides of each edge.
+PUBLICATION_CASES = [
+    (IssueStatus.READY, None, False),
+    (IssueStatus.READY, -timedelta(days=30), True),
+    (IssueStatus.READY, -timedelta(microseconds=1), True),
+    (IssueStatus.READY, timedelta(0), True),  # its time has come: published
+    (IssueStatus.READY, timedelta(microseconds=1), False),
+    (IssueStatus.READY, timedelta(days=1), False),
+    (IssueStatus.QUEUED, -timedelta(days=1), False),
+    (IssueStatus.PROCESSING, -timedelta(days=1), False),
+    (IssueStatus.FAILED, -timedelta(days=1), False),
+    (IssueStatus.FAILED, None, False),
+]
+
+
+@pytest.fixture
+def publication_cases(app) -> list[tuple[Issue, bool]]:
+    from sqlalchemy import select
+
+    challenge = db.session.scalar(select(Publication).where(Publication.slug == "challenge"))
+    rows = []
+    for number, (status, offset, published) in enumerate(PUBLICATION_CASES, start=500):
+        issue = Issue(
+            publication=challenge,
+            number=number,
+            status=status,
+            publish_at=None if offset is None else NOW + offset,
+            release_date=date(2022, 1, 1),
+            preview_pages=3,
+        )
+        db.session.add(issue)
+        rows.append((issue, published))
+    db.session.commit()
+    db.session.expire_all()  # compare with what the database gives back
+    return rows
+
+
+def _listed(viewer, now: datetime) -> set[int]:
+    from sqlalchemy import select
+
+    return set(db.session.scalars(select(Issue.id).where(visible_issues(viewer, now))))
+
+
+def test_published_is_one_rule_in_python_and_in_sql(publication_cases) -> None:
+    expected = {issue.id for issue, published in publication_cases if published}
+    assert {i.id for i, _ in publication_cases if is_published(i, NOW)} == expected
+    assert _listed(None, NOW) == expected
+    for issue, published in publication_cases:
+        level = access_for(None, issue, NOW).level
+        assert (level is not Level.NONE) is published, (issue.status, issue.publish_at)
+
+
+def test_staff_list_every_processed_issue_and_readers_only_published_ones(
+    publication_cases, make_user
+) -> None:
+    ready = {i.id for i, _ in publication_cases if i.status is IssueStatus.READY}
+    published = {i.id for i, p in publication_cases if p}
+    staff, admin, reader = make_user(role=Role.STAFF), make_user(role=Role.ADMIN), make_user()
+    assert _listed(staff, NOW) == _listed(admin, NOW) == _listed(Console.STAFF, NOW) == ready
+    assert _listed(reader, NOW) == _listed(None, NOW) == published
+    # What a list shows, the gate opens (staff read every issue, listed or not).
+    for issue, _ in publication_cases:
+        for viewer in (staff, Console.STAFF):
+            assert access_for(viewer, issue, NOW).reason is Reason.STAFF
+
+
+def test_lists_agree_with_the_gate_for_every_viewer(world) -> None:
+    users, issues = world
+    for who, user in users.items():
+        listed = _listed(user, NOW)
+        for which, issue in issues.items():
+            level = access_for(user, issue, NOW).level
+            if issue.id in listed:
+                assert level is not Level.NONE, (who, which)
+            elif not (user is not None and user.is_staff):
+                assert level is Level.NONE, (who, which)
+
+
+class _LooksLikeStaff:
+    """What a duck-typed gate would have taken for a staff member."""
+
+    is_authenticated = True
+    is_active = True
+    is_staff = True
+    is_admin = True
+    id = 1
+    subscriptions: list = []
+    purchases: list = []
+
+
+@pytest.mark.parametrize("impostor", [_LooksLikeStaff(), AnonymousUserMixin(), "staff", True, 1])
+def test_only_a_user_none_or_the_staff_console_is_a_viewer(world, impostor) -> None:
+    _, issues = world
+    for issue in (issues["published"], issues["unpublished"]):
+        with pytest.raises(TypeError):
+            access_for(impostor, issue, NOW)
+    with pytest.raises(TypeError):
+        visible_issues(impostor, NOW)
+
+
+def test_the_staff_console_reads_as_staff(world) -> None:
+    _, issues = world
+    for issue in issues.values():
+        access = access_for(Console.STAFF, issue, NOW)
+        assert (access.level, access.reason) == (Level.FULL, Reason.STAFF)

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from magazine_app.access import is_published
 from magazine_app.catalog import operations as editorial
 from magazine_app.core.extensions import db
 from magazine_app.models import AuditEvent, Issue, Subscription, utcnow
@@ -223,7 +224,7 @@ def test_publish_schedule_unpublish_with_local_time(staff_client, make_issue) ->
 
     staff_client.post(f"{base}/publier", data={"csrf_token": token})
     db.session.refresh(issue)
-    assert issue.is_published(utcnow())
+    assert is_published(issue, utcnow())
     assert staff_client.application.test_client().get(reader_url).status_code == 200
 
     staff_client.post(f"{base}/depublier", data={"csrf_token": token})
