@@ -3,8 +3,10 @@
 `access_for(viewer, issue, now)` is a pure function of its arguments and the rows they lead
 to (the user's subscriptions and purchases): no request, no session, no HTTP. Every page
 image, page text, TOC, search hit, viewer and API answer asks it; no view decides inline.
-The same rules serve lists: `visible_issues` is the SQL condition of every list of issues
-and of search, `is_free_page` the preview that staff pages mark.
+The same rules serve lists and summaries: `visible_issues` is the SQL condition of every
+list of issues and of search, `is_free_page` the preview that staff pages mark, and
+`standing` where a subscription stands (what « Mon abonnement », the staff console and
+the billing API show).
 """
 
 from __future__ import annotations
@@ -208,31 +210,96 @@ def access_for(viewer: Viewer, issue: Issue, now: datetime) -> Access:
 # --------------------------------------------------------------------------- subscriptions
 
 
-def subscription_verdict(sub: Subscription, issue: Issue, today: date) -> Reason:
-    """Why this one subscription does (SUBSCRIBER) or does not open this issue."""
-    if issue.publication_id not in {p.id for p in sub.plan.publications}:
-        return Reason.NOT_COVERED
-    if today < sub.starts_on:
-        return Reason.NOT_STARTED
-    if today > readable_until(sub):
-        return Reason.EXPIRED
-    if not sub.plan.includes_back_issues:
-        released = released_on(issue)
-        if released is None or not (sub.starts_on <= released <= sub.ends_on):
-            return Reason.OUTSIDE_PERIOD
-    return Reason.SUBSCRIBER
+class Phase(StrEnum):
+    UPCOMING = "upcoming"  # opens issues from its start date
+    CURRENT = "current"  # opens issues today
+    ENDED = "ended"  # opens nothing any more
 
 
-def readable_until(sub: Subscription) -> date:
-    """The last day a subscription opens issues: its end date, or the end of its grace
-    period when payment is late; an expired subscription opens nothing."""
-    if sub.status is SubscriptionStatus.EXPIRED:
-        return date.min
-    if sub.status is SubscriptionStatus.PAST_DUE and sub.grace_until is not None:
-        return sub.grace_until  # payment failed: readable until the grace period ends
-    return sub.ends_on  # active, trialing, cancelled (readable until its end date)
+@dataclass(frozen=True)
+class Standing:
+    """Where one subscription stands on a given day, as the gate decides it: what
+    « Mon abonnement », the staff console and the billing API show of it."""
+
+    phase: Phase
+    readable_until: date | None  # its last day of access; None: its status ended it
+    in_grace: bool  # payment is late: readable_until is the end of the grace period
+    # The release dates of the issues it opens (first, last); None: any, back issues too.
+    issues_released: tuple[date, date] | None
+
+    @property
+    def is_current(self) -> bool:
+        return self.phase is Phase.CURRENT
+
+    @property
+    def is_upcoming(self) -> bool:
+        return self.phase is Phase.UPCOMING
+
+    @property
+    def is_ended(self) -> bool:
+        return self.phase is Phase.ENDED
+
+
+def _in_grace(sub: Subscription) -> bool:
+    return sub.status is SubscriptionStatus.PAST_DUE and sub.grace_until is not None
+
+
+def readable_until(sub: Subscription) -> date | None:
+    """The last day a subscription opens issues, by its status: the end of its grace period
+    when payment is late (past due, with a grace period); its end date when active,
+    trialing, past due without grace, or cancelled (not renewed, but paid to its end);
+    None once expired (revoked, or ended by the billing system): it opens nothing."""
+    match sub.status:
+        case SubscriptionStatus.EXPIRED:
+            return None
+        case SubscriptionStatus.PAST_DUE if _in_grace(sub):
+            return sub.grace_until
+        case (
+            SubscriptionStatus.ACTIVE
+            | SubscriptionStatus.TRIALING
+            | SubscriptionStatus.PAST_DUE
+            | SubscriptionStatus.CANCELLED
+        ):
+            return sub.ends_on
+    raise ValueError(f"no access rule for the subscription status {sub.status!r}")
+
+
+def issues_released(sub: Subscription) -> tuple[date, date] | None:
+    """The release dates of the issues a subscription opens: its own period when its plan
+    leaves out back issues; None (any release date) when the plan includes them."""
+    return None if sub.plan.includes_back_issues else (sub.starts_on, sub.ends_on)
+
+
+def standing(sub: Subscription, today: date) -> Standing:
+    """Ended (past its last day of access, or expired), upcoming (before its start date)
+    or current: exactly one of the three on any day."""
+    until = readable_until(sub)
+    if until is None or today > until:
+        phase = Phase.ENDED
+    elif today < sub.starts_on:
+        phase = Phase.UPCOMING
+    else:
+        phase = Phase.CURRENT
+    return Standing(phase, until, _in_grace(sub), issues_released(sub))
 
 
 def is_current(sub: Subscription, today: date) -> bool:
     """Does this subscription give access today (to something)?"""
-    return sub.starts_on <= today <= readable_until(sub)
+    return standing(sub, today).is_current
+
+
+def subscription_verdict(sub: Subscription, issue: Issue, today: date) -> Reason:
+    """Why this one subscription does (SUBSCRIBER) or does not open this issue."""
+    if issue.publication_id not in {p.id for p in sub.plan.publications}:
+        return Reason.NOT_COVERED
+    where = standing(sub, today)
+    if where.is_ended:
+        return Reason.EXPIRED
+    if where.is_upcoming:
+        return Reason.NOT_STARTED
+    if where.issues_released is not None:
+        first, last = where.issues_released
+        released = released_on(issue)
+        if released is None or not first <= released <= last:
+            return Reason.OUTSIDE_PERIOD
+    return Reason.SUBSCRIBER

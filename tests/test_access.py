@@ -10,9 +10,14 @@ from flask_login import AnonymousUserMixin
 from magazine_app.access import (
     Console,
     Level,
+    Phase,
     Reason,
     access_for,
+    is_current,
     is_published,
+    readable_until,
+    standing,
+    subscription_verdict,
     visible_issues,
 )
 from magazine_app.core.extensions import db
@@ -111,6 +116,10 @@ def world(app, make_user):
         ),
         "period_only": subscriber("challenge-numeros-parus", start=date(2022, 1, 1)),
         "starts_next_month": subscriber("challenge-1an", start=date(2022, 7, 1)),
+        # Revoked before it began (revoke() ends it on its start date): it never opens.
+        "revoked_before_start": subscriber(
+            "challenge-1an", SubscriptionStatus.EXPIRED, date(2022, 7, 1), date(2022, 7, 1)
+        ),
         "buyer": buyer,
     }
     db.session.commit()
@@ -144,6 +153,7 @@ CASES = [
     ("period_only", "published", Level.FULL, Reason.SUBSCRIBER),
     ("period_only", "old_back_issue", Level.PREVIEW, Reason.OUTSIDE_PERIOD),
     ("starts_next_month", "published", Level.PREVIEW, Reason.NOT_STARTED),
+    ("revoked_before_start", "published", Level.PREVIEW, Reason.EXPIRED),
     ("buyer", "published", Level.FULL, Reason.PURCHASED),
     ("buyer", "old_back_issue", Level.PREVIEW, Reason.NO_SUBSCRIPTION),
 ]
@@ -291,3 +301,67 @@ def test_the_staff_console_reads_as_staff(world) -> None:
     for issue in issues.values():
         access = access_for(Console.STAFF, issue, NOW)
         assert (access.level, access.reason) == (Level.FULL, Reason.STAFF)
+
+
+# --------------------------------------------------------------------------- standing
+
+A, T, P, C, X = (
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.TRIALING,
+    SubscriptionStatus.PAST_DUE,
+    SubscriptionStatus.CANCELLED,
+    SubscriptionStatus.EXPIRED,
+)
+JAN1, DEC31, JUL1 = date(2022, 1, 1), date(2022, 12, 31), date(2022, 7, 1)
+
+# (status, starts_on, ends_on, grace_until) -> (phase, readable until, in grace), on TODAY.
+STANDING_CASES = [
+    ((A, JAN1, DEC31, None), (Phase.CURRENT, DEC31, False)),
+    ((T, JAN1, DEC31, None), (Phase.CURRENT, DEC31, False)),
+    ((C, JAN1, DEC31, None), (Phase.CURRENT, DEC31, False)),  # not renewed: runs to its end
+    ((A, TODAY, TODAY, None), (Phase.CURRENT, TODAY, False)),  # both ends are days of access
+    ((A, JAN1, TODAY - timedelta(days=1), None), (Phase.ENDED, date(2022, 6, 14), False)),
+    ((C, JAN1, date(2022, 5, 31), None), (Phase.ENDED, date(2022, 5, 31), False)),
+    ((X, JAN1, DEC31, None), (Phase.ENDED, None, False)),  # its status ended it
+    ((X, JUL1, JUL1, None), (Phase.ENDED, None, False)),  # revoked before it began
+    ((A, JUL1, DEC31, None), (Phase.UPCOMING, DEC31, False)),
+    (
+        (P, JAN1, date(2022, 6, 10), TODAY + timedelta(days=3)),
+        (Phase.CURRENT, date(2022, 6, 18), True),
+    ),
+    ((P, JAN1, DEC31, TODAY - timedelta(days=1)), (Phase.ENDED, date(2022, 6, 14), True)),
+    ((P, JAN1, DEC31, None), (Phase.CURRENT, DEC31, False)),  # late, no grace given: its end
+]
+
+
+@pytest.mark.parametrize(("row", "expected"), STANDING_CASES)
+def test_where_a_subscription_stands(world, row, expected) -> None:
+    from sqlalchemy import select
+
+    status, starts, ends, grace = row
+    plan = db.session.scalar(select(Plan).where(Plan.code == "challenge-1an"))
+    sub = Subscription(plan=plan, status=status, starts_on=starts, ends_on=ends, grace_until=grace)
+    got = standing(sub, TODAY)
+    assert (got.phase, got.readable_until, got.in_grace) == expected
+    assert readable_until(sub) == got.readable_until
+    assert is_current(sub, TODAY) is (got.phase is Phase.CURRENT)
+    # The gate opens an issue of the period exactly when the subscription is current.
+    _, issues = world
+    verdict = subscription_verdict(sub, issues["published"], TODAY)
+    assert (verdict is Reason.SUBSCRIBER) is (got.phase is Phase.CURRENT), verdict
+    assert got.issues_released is None  # challenge-1an includes back issues
+
+
+def test_a_period_only_plan_opens_the_issues_released_in_its_period(world) -> None:
+    from sqlalchemy import select
+
+    users, _ = world
+    [sub] = users["period_only"].subscriptions
+    assert standing(sub, TODAY).issues_released == (sub.starts_on, sub.ends_on)
+    pack = db.session.scalar(select(Plan).where(Plan.code == "pack-challenge-auto"))
+    assert (
+        standing(
+            Subscription(plan=pack, status=A, starts_on=JAN1, ends_on=DEC31), TODAY
+        ).issues_released
+        is None
+    )
