@@ -179,6 +179,11 @@ class Access:
             self.level is Level.PREVIEW and is_free_page(issue, page_number)
         )
 
+    def opens_every_page(self, issue: Issue) -> bool:
+        """Is no page of `issue` closed to this reader (nothing more to subscribe for)?"""
+        span = self.readable_pages(issue)
+        return span is not None and span[1] >= issue.page_count
+
     def readable_pages(self, issue: Issue) -> tuple[int, int] | None:
         """The same rule as `allows_page`, as one range of pages (first, last), for SQL that
         must not even look at the other pages (search); None: no page at all."""

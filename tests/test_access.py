@@ -176,6 +176,12 @@ def test_preview_pages_only(world) -> None:
     assert all(full.allows_page(issue, n) for n in range(1, 41))
     none = access_for(None, issues["unpublished"], NOW)
     assert not any(none.allows_page(issues["unpublished"], n) for n in range(1, 41))
+    assert full.opens_every_page(issue) and not preview.opens_every_page(issue)
+    assert not none.opens_every_page(issues["unpublished"])
+    issue.preview_pages = issue.page_count  # every page free: nothing more to subscribe for
+    assert preview.opens_every_page(issue)
+    issue.preview_pages = 0
+    assert preview.readable_pages(issue) is None and not preview.allows_page(issue, 1)
 
 
 def test_scheduled_issue_opens_at_its_time_without_a_job(world) -> None:

@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from magazine_app import search, storage
-from magazine_app.access import Level
 from magazine_app.catalog import queries as catalog
 from magazine_app.core.extensions import limiter
 from magazine_app.models import Issue, utcnow
@@ -128,7 +127,7 @@ def issue_search(slug: str, number: int) -> Response:
     gate = access(issue)
     hits = search.search_issue(query, issue, gate)
     notice = None
-    if gate.level is not Level.FULL and issue.page_count > issue.preview_pages:
+    if not gate.opens_every_page(issue):
         notice = _(
             "La recherche ne porte que sur les pages en accès libre : abonnez-vous pour "
             "chercher dans tout le numéro."
