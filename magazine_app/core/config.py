@@ -70,6 +70,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # Reading time credited per client address: this many readers' wall-clock time
         # (an office or a mobile carrier puts several readers behind one address).
         "READING_READERS_PER_IP": 20,
+        # How often the viewer sends its reading time (seconds between batches)
+        "VIEWER_EVENTS_INTERVAL": 30,
         # Behind a reverse proxy: how many proxies set each X-Forwarded-* header
         # (werkzeug ProxyFix); 0 ignores the header. nginx in front: PROXY_FIX_X_FOR = 1.
         "PROXY_FIX_X_FOR": 0,

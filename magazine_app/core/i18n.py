@@ -72,5 +72,4 @@ def init_app(app: Flask) -> None:
         return {
             "current_lang": str(get_locale() or "fr"),
             "now_year": datetime.now(UTC).year,
-            "url_endpoints": app.view_functions.keys(),
         }

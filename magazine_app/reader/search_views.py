@@ -45,8 +45,7 @@ def _no_reader() -> bool:
 
 
 def _no_query() -> bool:
-    # The viewer probes recherche.json with an empty query to show its search box: that
-    # answers nothing about any page, so it does not count.
+    # An empty query answers nothing about any page and costs no search: it does not count.
     return not request.args.get("q", "").strip()
 
 
