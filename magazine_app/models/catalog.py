@@ -60,7 +60,7 @@ class Issue(db.Model):
     # Publication: None = not published; a future time = scheduled. No job runs at that moment:
     # readers see the issue once publish_at <= now (access.is_published).
     publish_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
-    preview_pages: Mapped[int] = mapped_column(Integer, default=3)
+    preview_pages: Mapped[int] = mapped_column(Integer)  # new issues: config PREVIEW_PAGES
     # Processing (written by the job's supervisor)
     status: Mapped[IssueStatus] = mapped_column(
         _enum(IssueStatus, "issue_status"), default=IssueStatus.QUEUED

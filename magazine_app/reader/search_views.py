@@ -26,7 +26,7 @@ def _int_arg(name: str) -> int | None:
 
 
 def _search_limit() -> str:
-    return current_app.config.get("SEARCH_RATE_LIMIT", "30 per minute;300 per hour")
+    return current_app.config["SEARCH_RATE_LIMIT"]
 
 
 def _reader_key() -> str:
