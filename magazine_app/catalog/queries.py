@@ -2,7 +2,7 @@
 
 The kiosk and the archive are public: they list what the gate lets a visitor find
 (`access.visible_issues(None, ...)`), whoever looks; staff find unpublished issues in
-their console. Domain functions: no HTTP; they add and flush, the caller commits."""
+their console. Queries only: no HTTP, no writes."""
 
 from __future__ import annotations
 
