@@ -187,7 +187,7 @@ def set_pending_reader_cookie(response: Response) -> Response:
 def image_secret() -> str:
     """The secret shared with nginx. Derived from SECRET_KEY unless set explicitly, so
     that rotating it never needs the application's own secret to be handed out."""
-    explicit = current_app.config.get("IMAGE_URL_SECRET")
+    explicit = current_app.config["IMAGE_URL_SECRET"]
     if explicit:
         return str(explicit)
     key = current_app.config["SECRET_KEY"].encode()
@@ -205,8 +205,8 @@ def _signature(expires: str, uri: str, reader_token: str, secret: str) -> str:
 def expiry_for(now_ts: float) -> int:
     """Expiry rounded up to a bucket: URLs stay stable (cacheable) for BUCKET seconds and
     valid for at least TTL seconds."""
-    ttl = int(current_app.config.get("IMAGE_URL_TTL", 600))
-    bucket = int(current_app.config.get("IMAGE_URL_BUCKET", 300))
+    ttl = int(current_app.config["IMAGE_URL_TTL"])
+    bucket = int(current_app.config["IMAGE_URL_BUCKET"])
     return (int(now_ts + ttl) // bucket + 1) * bucket
 
 

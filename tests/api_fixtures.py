@@ -73,6 +73,7 @@ def make_issue_row(app: Flask) -> Callable[..., Issue]:
             # test releasing "today" ran between midnight and 06:00 UTC and saw no issue).
             publish_at=min(datetime.combine(released, time(6)), utcnow()) if published else None,
             page_count=8,
+            preview_pages=3,
         )
         db.session.add(issue)
         db.session.commit()

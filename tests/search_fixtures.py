@@ -28,8 +28,8 @@ FSM = ("magazines", "fsm-issue13-changing-the-ubuntu-look.pdf")
 
 @pytest.fixture(autouse=True)
 def clean_index(app: Any) -> None:
-    """The shared conftest wipes model tables between tests, not the FTS5 table (not a
-    model): start each search test from an empty index."""
+    """Each search test starts from an empty index, stated here rather than assumed (the
+    shared conftest also empties it, with the model tables, after every test)."""
     backends.for_session(db.session).clear(db.session)
     db.session.commit()
 

@@ -5,8 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from flask_login import AnonymousUserMixin
 
-from magazine_app.access import Level, Reason, access_for
+from magazine_app.access import (
+    Console,
+    Level,
+    Phase,
+    Reason,
+    access_for,
+    is_current,
+    is_published,
+    readable_until,
+    standing,
+    subscription_verdict,
+    visible_issues,
+)
 from magazine_app.core.extensions import db
 from magazine_app.models import (
     Issue,
@@ -103,6 +116,10 @@ def world(app, make_user):
         ),
         "period_only": subscriber("challenge-numeros-parus", start=date(2022, 1, 1)),
         "starts_next_month": subscriber("challenge-1an", start=date(2022, 7, 1)),
+        # Revoked before it began (revoke() ends it on its start date): it never opens.
+        "revoked_before_start": subscriber(
+            "challenge-1an", SubscriptionStatus.EXPIRED, date(2022, 7, 1), date(2022, 7, 1)
+        ),
         "buyer": buyer,
     }
     db.session.commit()
@@ -136,6 +153,7 @@ CASES = [
     ("period_only", "published", Level.FULL, Reason.SUBSCRIBER),
     ("period_only", "old_back_issue", Level.PREVIEW, Reason.OUTSIDE_PERIOD),
     ("starts_next_month", "published", Level.PREVIEW, Reason.NOT_STARTED),
+    ("revoked_before_start", "published", Level.PREVIEW, Reason.EXPIRED),
     ("buyer", "published", Level.FULL, Reason.PURCHASED),
     ("buyer", "old_back_issue", Level.PREVIEW, Reason.NO_SUBSCRIPTION),
 ]
@@ -158,6 +176,12 @@ def test_preview_pages_only(world) -> None:
     assert all(full.allows_page(issue, n) for n in range(1, 41))
     none = access_for(None, issues["unpublished"], NOW)
     assert not any(none.allows_page(issues["unpublished"], n) for n in range(1, 41))
+    assert full.opens_every_page(issue) and not preview.opens_every_page(issue)
+    assert not none.opens_every_page(issues["unpublished"])
+    issue.preview_pages = issue.page_count  # every page free: nothing more to subscribe for
+    assert preview.opens_every_page(issue)
+    issue.preview_pages = 0
+    assert preview.readable_pages(issue) is None and not preview.allows_page(issue, 1)
 
 
 def test_scheduled_issue_opens_at_its_time_without_a_job(world) -> None:
@@ -174,3 +198,176 @@ def test_revoked_purchase_gives_nothing(world) -> None:
     buyer.purchases[0].revoked_at = NOW
     db.session.commit()
     assert access_for(buyer, issues["published"], NOW).level is Level.PREVIEW
+
+
+# --------------------------------------------------------------------------- lists and search
+
+# (status, publish_at relative to NOW, published?): the one rule, on both sides of each edge.
+PUBLICATION_CASES = [
+    (IssueStatus.READY, None, False),
+    (IssueStatus.READY, -timedelta(days=30), True),
+    (IssueStatus.READY, -timedelta(microseconds=1), True),
+    (IssueStatus.READY, timedelta(0), True),  # its time has come: published
+    (IssueStatus.READY, timedelta(microseconds=1), False),
+    (IssueStatus.READY, timedelta(days=1), False),
+    (IssueStatus.QUEUED, -timedelta(days=1), False),
+    (IssueStatus.PROCESSING, -timedelta(days=1), False),
+    (IssueStatus.FAILED, -timedelta(days=1), False),
+    (IssueStatus.FAILED, None, False),
+]
+
+
+@pytest.fixture
+def publication_cases(app) -> list[tuple[Issue, bool]]:
+    from sqlalchemy import select
+
+    challenge = db.session.scalar(select(Publication).where(Publication.slug == "challenge"))
+    rows = []
+    for number, (status, offset, published) in enumerate(PUBLICATION_CASES, start=500):
+        issue = Issue(
+            publication=challenge,
+            number=number,
+            status=status,
+            publish_at=None if offset is None else NOW + offset,
+            release_date=date(2022, 1, 1),
+            preview_pages=3,
+        )
+        db.session.add(issue)
+        rows.append((issue, published))
+    db.session.commit()
+    db.session.expire_all()  # compare with what the database gives back
+    return rows
+
+
+def _listed(viewer, now: datetime) -> set[int]:
+    from sqlalchemy import select
+
+    return set(db.session.scalars(select(Issue.id).where(visible_issues(viewer, now))))
+
+
+def test_published_is_one_rule_in_python_and_in_sql(publication_cases) -> None:
+    expected = {issue.id for issue, published in publication_cases if published}
+    assert {i.id for i, _ in publication_cases if is_published(i, NOW)} == expected
+    assert _listed(None, NOW) == expected
+    for issue, published in publication_cases:
+        level = access_for(None, issue, NOW).level
+        assert (level is not Level.NONE) is published, (issue.status, issue.publish_at)
+
+
+def test_staff_list_every_processed_issue_and_readers_only_published_ones(
+    publication_cases, make_user
+) -> None:
+    ready = {i.id for i, _ in publication_cases if i.status is IssueStatus.READY}
+    published = {i.id for i, p in publication_cases if p}
+    staff, admin, reader = make_user(role=Role.STAFF), make_user(role=Role.ADMIN), make_user()
+    assert _listed(staff, NOW) == _listed(admin, NOW) == _listed(Console.STAFF, NOW) == ready
+    assert _listed(reader, NOW) == _listed(None, NOW) == published
+    # What a list shows, the gate opens (staff read every issue, listed or not).
+    for issue, _ in publication_cases:
+        for viewer in (staff, Console.STAFF):
+            assert access_for(viewer, issue, NOW).reason is Reason.STAFF
+
+
+def test_lists_agree_with_the_gate_for_every_viewer(world) -> None:
+    users, issues = world
+    for who, user in users.items():
+        listed = _listed(user, NOW)
+        for which, issue in issues.items():
+            level = access_for(user, issue, NOW).level
+            if issue.id in listed:
+                assert level is not Level.NONE, (who, which)
+            elif not (user is not None and user.is_staff):
+                assert level is Level.NONE, (who, which)
+
+
+class _LooksLikeStaff:
+    """What a duck-typed gate would have taken for a staff member."""
+
+    is_authenticated = True
+    is_active = True
+    is_staff = True
+    is_admin = True
+    id = 1
+    subscriptions: list = []
+    purchases: list = []
+
+
+@pytest.mark.parametrize("impostor", [_LooksLikeStaff(), AnonymousUserMixin(), "staff", True, 1])
+def test_only_a_user_none_or_the_staff_console_is_a_viewer(world, impostor) -> None:
+    _, issues = world
+    for issue in (issues["published"], issues["unpublished"]):
+        with pytest.raises(TypeError):
+            access_for(impostor, issue, NOW)
+    with pytest.raises(TypeError):
+        visible_issues(impostor, NOW)
+
+
+def test_the_staff_console_reads_as_staff(world) -> None:
+    _, issues = world
+    for issue in issues.values():
+        access = access_for(Console.STAFF, issue, NOW)
+        assert (access.level, access.reason) == (Level.FULL, Reason.STAFF)
+
+
+# --------------------------------------------------------------------------- standing
+
+A, T, P, C, X = (
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.TRIALING,
+    SubscriptionStatus.PAST_DUE,
+    SubscriptionStatus.CANCELLED,
+    SubscriptionStatus.EXPIRED,
+)
+JAN1, DEC31, JUL1 = date(2022, 1, 1), date(2022, 12, 31), date(2022, 7, 1)
+
+# (status, starts_on, ends_on, grace_until) -> (phase, readable until, in grace), on TODAY.
+STANDING_CASES = [
+    ((A, JAN1, DEC31, None), (Phase.CURRENT, DEC31, False)),
+    ((T, JAN1, DEC31, None), (Phase.CURRENT, DEC31, False)),
+    ((C, JAN1, DEC31, None), (Phase.CURRENT, DEC31, False)),  # not renewed: runs to its end
+    ((A, TODAY, TODAY, None), (Phase.CURRENT, TODAY, False)),  # both ends are days of access
+    ((A, JAN1, TODAY - timedelta(days=1), None), (Phase.ENDED, date(2022, 6, 14), False)),
+    ((C, JAN1, date(2022, 5, 31), None), (Phase.ENDED, date(2022, 5, 31), False)),
+    ((X, JAN1, DEC31, None), (Phase.ENDED, None, False)),  # its status ended it
+    ((X, JUL1, JUL1, None), (Phase.ENDED, None, False)),  # revoked before it began
+    ((A, JUL1, DEC31, None), (Phase.UPCOMING, DEC31, False)),
+    (
+        (P, JAN1, date(2022, 6, 10), TODAY + timedelta(days=3)),
+        (Phase.CURRENT, date(2022, 6, 18), True),
+    ),
+    ((P, JAN1, DEC31, TODAY - timedelta(days=1)), (Phase.ENDED, date(2022, 6, 14), True)),
+    ((P, JAN1, DEC31, None), (Phase.CURRENT, DEC31, False)),  # late, no grace given: its end
+]
+
+
+@pytest.mark.parametrize(("row", "expected"), STANDING_CASES)
+def test_where_a_subscription_stands(world, row, expected) -> None:
+    from sqlalchemy import select
+
+    status, starts, ends, grace = row
+    plan = db.session.scalar(select(Plan).where(Plan.code == "challenge-1an"))
+    sub = Subscription(plan=plan, status=status, starts_on=starts, ends_on=ends, grace_until=grace)
+    got = standing(sub, TODAY)
+    assert (got.phase, got.readable_until, got.in_grace) == expected
+    assert readable_until(sub) == got.readable_until
+    assert is_current(sub, TODAY) is (got.phase is Phase.CURRENT)
+    # The gate opens an issue of the period exactly when the subscription is current.
+    _, issues = world
+    verdict = subscription_verdict(sub, issues["published"], TODAY)
+    assert (verdict is Reason.SUBSCRIBER) is (got.phase is Phase.CURRENT), verdict
+    assert got.issues_released is None  # challenge-1an includes back issues
+
+
+def test_a_period_only_plan_opens_the_issues_released_in_its_period(world) -> None:
+    from sqlalchemy import select
+
+    users, _ = world
+    [sub] = users["period_only"].subscriptions
+    assert standing(sub, TODAY).issues_released == (sub.starts_on, sub.ends_on)
+    pack = db.session.scalar(select(Plan).where(Plan.code == "pack-challenge-auto"))
+    assert (
+        standing(
+            Subscription(plan=pack, status=A, starts_on=JAN1, ends_on=DEC31), TODAY
+        ).issues_released
+        is None
+    )

@@ -285,6 +285,29 @@ def test_subscriber_answer(api, make_issue_row) -> None:
     )
 
 
+def test_readable_until_and_current_are_the_gates(api) -> None:
+    """The API says what access.standing says: grace extends access, expiry ends it."""
+    grace = TODAY + timedelta(days=5)
+    late = {**BODY, "status": "past_due", "ends_on": (TODAY - timedelta(days=2)).isoformat()}
+    sub = api.put(URL, json={**late, "grace_until": grace.isoformat()}).get_json()["subscription"]
+    assert (sub["current"], sub["readable_until"]) == (True, grace.isoformat())
+    who = api.get("/api/v1/subscribers/nadia@example.com").get_json()
+    assert who["active"] is True
+    assert {c["readable_until"] for c in who["can_read"]} == {grace.isoformat()}
+
+    ended = api.put(URL, json={**BODY, "status": "expired", "version": 2}).get_json()
+    assert (ended["subscription"]["current"], ended["subscription"]["readable_until"]) == (
+        False,
+        None,
+    )
+    who = api.get("/api/v1/subscribers/nadia@example.com").get_json()
+    assert who["active"] is False and who["can_read"] == []
+
+    upcoming = {**BODY, "starts_on": (TODAY + timedelta(days=3)).isoformat(), "version": 3}
+    sub = api.put(URL, json=upcoming).get_json()["subscription"]
+    assert (sub["current"], sub["readable_until"]) == (False, BODY["ends_on"])
+
+
 def test_subscriber_lookup_errors(api) -> None:
     assert _error(api.get("/api/v1/subscribers?email=nobody@example.com")) == "unknown_subscriber"
     assert api.get("/api/v1/subscribers/nobody@example.com").status_code == 404

@@ -93,7 +93,11 @@ def test_views_own_caching_is_kept(reader, client, issue) -> None:
     pages = reader.get(f"/lire/challenge/{issue.number}/pages.json").get_json()
     image = reader.get(pages["pages"][0]["thumb"]["url"])
     assert image.status_code == 200
-    assert image.headers["Cache-Control"] == "private, max-age=600, immutable"
+    assert image.headers["Cache-Control"] == "private, max-age=600, immutable"  # IMAGE_URL_TTL
+    reader.application.config["IMAGE_URL_TTL"] = 120
+    pages = reader.get(f"/lire/challenge/{issue.number}/pages.json").get_json()
+    image = reader.get(pages["pages"][0]["thumb"]["url"])
+    assert image.headers["Cache-Control"] == "private, max-age=120, immutable"
     cover = client.get(f"/lire/challenge/{issue.number}/couverture")
     assert cover.headers["Cache-Control"] == "public, max-age=86400"
     stylesheet = min((Path(magazine_app.__file__).parent / "static" / "css").glob("*.css"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,43 @@ def test_no_pretend_session_protection(app) -> None:
     from magazine_app.core.extensions import login_manager
 
     assert login_manager.session_protection is None
+
+
+# Settings Flask and its extensions define themselves (the app reads them, config.defaults
+# need not repeat them).
+FLASK_OWN = {"SERVER_NAME", "PREFERRED_URL_SCHEME", "TESTING", "DEBUG"}
+_READ = re.compile(
+    # config["X"], config.get("X") and config.get("X", inline default), also as `cfg`
+    r"""\b(?:config|cfg)(?:\.get\(\s*|\[\s*)["']([A-Z][A-Z0-9_]+)["']\s*(,)?"""
+    r"""|\bconfig\.([A-Z][A-Z0-9_]+)\b"""  # templates: config.X
+)
+_WRITE = re.compile(r"\s*\]\s*=(?!=)")
+
+
+def _settings_read() -> list[tuple[str, str, bool]]:
+    """(file, key, with an inline default) for every setting read in the code and templates."""
+    found = []
+    files = [
+        *(PROJECT_ROOT / "magazine_app").rglob("*.py"),
+        *(PROJECT_ROOT / "templates").rglob("*.html"),
+    ]
+    for path in files:
+        if "migrations" in path.parts:
+            continue
+        text = path.read_text("utf-8")
+        for match in _READ.finditer(text):
+            if _WRITE.match(text, match.end()):
+                continue  # a derived setting (config.py), not a read
+            key = match.group(1) or match.group(3)
+            found.append((str(path.relative_to(PROJECT_ROOT)), key, bool(match.group(2))))
+    return found
+
+
+def test_every_setting_has_its_default_in_config_defaults_only(tmp_path: Path) -> None:
+    from magazine_app.core.config import defaults
+
+    known = set(defaults(tmp_path)) | FLASK_OWN
+    read = _settings_read()
+    assert len(read) > 40  # the scan finds the reads (a broken pattern would find none)
+    assert [(f, k) for f, k, _ in read if k not in known] == []
+    assert [(f, k) for f, k, inline in read if inline and k not in FLASK_OWN] == []

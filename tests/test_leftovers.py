@@ -103,6 +103,14 @@ def test_the_sweep_is_a_scheduled_huey_task(app, tmp_path) -> None:
     assert not orphan.exists()
 
 
+def test_a_new_issue_gets_the_configured_free_pages(app, tmp_path) -> None:
+    app.config["PREVIEW_PAGES"] = 2
+    issue = register_issue(
+        publication_by_slug("challenge"), 11, magazine_pdf(tmp_path / "p.pdf", 4)
+    )
+    assert issue.preview_pages == 2
+
+
 def test_reprocessing_keeps_zero_preview_pages(app, tmp_path) -> None:
     app.config["INGEST_SIZES"] = TEST_SIZES
     issue = register_issue(
@@ -110,7 +118,7 @@ def test_reprocessing_keeps_zero_preview_pages(app, tmp_path) -> None:
     )
     db.session.commit()
     assert run_ingest_job(issue.id).ok
-    assert issue.preview_pages == 3  # the default for a new issue
+    assert issue.preview_pages == app.config["PREVIEW_PAGES"] == 3  # a new issue's default
     issue.preview_pages = 0  # staff: no free page
     db.session.commit()
     register_issue(

@@ -157,3 +157,32 @@ def test_page_text_without_word_boxes(client, make_issue) -> None:
     full = client.get(f"/lire/challenge/{issue.number}/texte/2.json").get_json()
     light = client.get(f"/lire/challenge/{issue.number}/texte/2.json?words=0").get_json()
     assert full["words"] and "words" not in light and light["text"] == full["text"]
+
+
+def test_the_kiosk_and_archive_are_public_even_for_staff(
+    client, auth, make_user, make_issue
+) -> None:
+    from magazine_app.models import Role
+
+    make_issue(number=228, release_date=date(2022, 2, 11))
+    make_issue(number=229, release_date=date(2022, 2, 18), published=False)
+    staff = make_user(role=Role.STAFF)
+    auth.login(staff.email)
+    for url in ("/", "/archives?publication=challenge"):
+        html = client.get(url).get_data(as_text=True)
+        assert "N°228" in html and "N°229" not in html, url
+
+
+def test_templates_ask_no_route_whether_it_exists(app, client, auth, make_user, make_issue) -> None:
+    """Every blueprint is always registered: no `url_endpoints` in any template's context,
+    and every page links to the routes it names."""
+    from flask import render_template_string
+
+    with app.test_request_context("/"):
+        assert render_template_string("{{ url_endpoints is defined }}") == "False"
+    issue = make_issue(pages=4)
+    html = client.get(f"/lire/challenge/{issue.number}").get_data(as_text=True)
+    assert f'href="{viewer_url(issue, 1)}"' in html and 'property="og:image"' in html
+    assert 'action="/recherche"' in html
+    auth.login(make_user().email)
+    assert 'href="/compte/abonnement"' in client.get("/compte").get_data(as_text=True)

@@ -179,6 +179,24 @@ def test_unpublished_issues_only_for_staff(make_text_issue, make_user) -> None:
     assert set(found("hakimi")) == {1}
     assert set(found("hakimi", reader)) == {1}
     assert set(found("hakimi", staff)) == {1, 2, 3}
+    make_text_issue(["Brouillon"], number=4, published=False, release_date=date(2019, 5, 1))
+    assert search.years(None, utcnow()) == search.years(reader, utcnow()) == [2022]
+    assert search.years(staff, utcnow()) == [2022, 2019]
+
+
+def test_the_command_line_searches_as_staff(make_text_issue, runner) -> None:
+    make_text_issue(["Hakimi publié"], number=1)
+    make_text_issue(["Hakimi brouillon"], number=2, published=False)
+    result = runner.invoke(args=["search", "query", "hakimi"])
+    assert result.exit_code == 0, result.output
+    assert "N°1: pages 1" in result.output and "N°2: pages 1" in result.output
+    with pytest.raises(TypeError):  # a look-alike is not staff: only a typed viewer is
+        search.search_archive(parse("hakimi"), _LooksLikeStaff(), utcnow())
+
+
+class _LooksLikeStaff:
+    is_authenticated = True
+    is_staff = True
 
 
 # --------------------------------------------------------------------------- the gate

@@ -43,7 +43,7 @@ def test_viewer_search_lists_hits_and_highlights_the_words(
     page.goto(live_server.url(viewer_url(issue, 1)))
     wait_ready(page)
     button = page.locator('[data-action="search"]')
-    expect(button).to_be_visible()  # shown because recherche.json exists
+    expect(button).to_be_visible()  # always there: every issue has its search
     button.click()
     page.fill("#search-q", "RENAULT")  # case and accents do not matter
     page.press("#search-q", "Enter")

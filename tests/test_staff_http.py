@@ -3,11 +3,13 @@ blueprint), and each page and action doing what it says."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from magazine_app.access import is_published
 from magazine_app.catalog import operations as editorial
 from magazine_app.core.extensions import db
 from magazine_app.models import AuditEvent, Issue, Subscription, utcnow
@@ -125,6 +127,17 @@ def test_state_json_reports_progress(staff_client, make_issue) -> None:  # noqa:
     assert "Relancer" in page and "protégé par un mot de passe" in page
 
 
+def test_issue_page_marks_the_free_pages_the_gate_gives(staff_client, make_issue) -> None:  # noqa: F811
+    issue = make_issue(pages=5, preview_pages=2)
+    for preview, free in ((2, [1, 2]), (0, []), (5, [1, 2, 3, 4, 5])):
+        issue.preview_pages = preview
+        db.session.commit()
+        page = staff_client.get(f"/redaction/numeros/{issue.id}").get_data(as_text=True)
+        marked = re.findall(r'thumbs__label">(\d+) · libre<', page)
+        assert [int(n) for n in marked] == free, preview
+        assert page.count("thumbs__item--free") == len(free)
+
+
 def test_edit_metadata_and_preview_pages(staff_client, make_issue) -> None:  # noqa: F811
     issue = make_issue(pages=6)
     url = f"/redaction/numeros/{issue.id}/modifier"
@@ -223,7 +236,7 @@ def test_publish_schedule_unpublish_with_local_time(staff_client, make_issue) ->
 
     staff_client.post(f"{base}/publier", data={"csrf_token": token})
     db.session.refresh(issue)
-    assert issue.is_published(utcnow())
+    assert is_published(issue, utcnow())
     assert staff_client.application.test_client().get(reader_url).status_code == 200
 
     staff_client.post(f"{base}/depublier", data={"csrf_token": token})

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from magazine_app.access import Level, access_for
 from magazine_app.core.extensions import db
-from magazine_app.models import Purchase, Subscription, SubscriptionStatus, User
-from magazine_app.subscriptions import csv_import
+from magazine_app.models import Purchase, Subscription, SubscriptionStatus, User, local_date
+from magazine_app.subscriptions import csv_import, entitlements
 from magazine_app.subscriptions import operations as subscriptions
 from magazine_app.subscriptions.csv_import import Outcome
 from magazine_app.subscriptions.operations import (
@@ -73,10 +73,10 @@ def test_revoke_ends_today_and_extend_reopens(make_user, make_issue_row) -> None
     subscriptions.revoke(sub, today=TODAY)
     assert (sub.status, sub.ends_on) == (SubscriptionStatus.EXPIRED, TODAY)
     assert access_for(user, issue, NOW).level is Level.PREVIEW
-    assert subscriptions.current_subscriptions(user, TODAY) == []
+    assert entitlements.current_subscriptions(user, TODAY) == []
     subscriptions.extend(sub, date(2023, 1, 31))
     assert sub.status is SubscriptionStatus.ACTIVE and sub.ends_on == date(2023, 1, 31)
-    assert subscriptions.current_subscriptions(user, TODAY) == [sub]
+    assert entitlements.current_subscriptions(user, TODAY) == [sub]
 
 
 def test_entitlements_say_what_can_be_read(make_user) -> None:
@@ -84,7 +84,7 @@ def test_entitlements_say_what_can_be_read(make_user) -> None:
     grant(user, plan_by_code("pack-challenge-auto"), date(2022, 1, 1), date(2022, 12, 31))
     grant(user, plan_by_code("challenge-numeros-parus"), date(2022, 2, 1), date(2022, 7, 31))
     grant(user, plan_by_code("challenge-auto-1an"), date(2020, 1, 1), date(2020, 12, 31))
-    rights = subscriptions.entitlements(user, TODAY)
+    rights = entitlements.entitlements(user, TODAY)
     summary = {
         (e.publication.slug, e.subscription.plan.code): (
             e.includes_back_issues,
@@ -119,7 +119,7 @@ def test_status_in_plain_french(make_user, status, grace, expected) -> None:
         status=SubscriptionStatus(status),
     )
     sub.grace_until = grace
-    assert subscriptions.status_label(sub, TODAY) == expected
+    assert entitlements.status_label(sub, TODAY) == expected
 
 
 # --------------------------------------------------------------------------- upsert
@@ -310,6 +310,45 @@ def test_my_subscription_page(client, auth, make_user, make_issue_row) -> None:
     assert "Challenge N°300" in html
     assert "Abonnements terminés" in html and "Challenge Auto 1 an" in html
     assert "/compte/abonnement" in client.get("/compte").get_data(as_text=True)
+
+
+def test_my_subscription_page_says_what_the_gate_says(client, auth, make_user) -> None:
+    from babel.dates import format_date
+
+    user = make_user("retard@example.com")
+    today = local_date()
+    grace = today + timedelta(days=4)
+    late = grant(
+        user,
+        plan_by_code("challenge-1an"),
+        today - timedelta(days=300),
+        today - timedelta(days=1),
+        status=SubscriptionStatus.PAST_DUE,
+    )
+    late.grace_until = grace
+    soon = today + timedelta(days=10)
+    grant(user, plan_by_code("challenge-auto-1an"), soon, soon + timedelta(days=365))
+    gone = grant(
+        user,
+        plan_by_code("challenge-numeros-parus"),
+        today + timedelta(days=20),
+        today + timedelta(days=200),
+    )
+    subscriptions.revoke(gone, today=today)  # revoked before it began: it never opens
+    db.session.commit()
+    auth.login("retard@example.com")
+    html = client.get("/compte/abonnement").get_data(as_text=True)
+    current, _, past = html.partition("Abonnements terminés")
+
+    def day(d: date) -> str:
+        text = format_date(d, "long", locale="fr")
+        return "1er" + text[1:] if d.day == 1 else text
+
+    assert "Paiement en attente" in current
+    assert f"jusqu'au {day(grace)} inclus" in current  # the grace period, not ends_on
+    assert "Votre dernier paiement n'a pas abouti" in current
+    assert "À venir" in current and f"à partir du {day(soon)}" in current
+    assert "numéros de la période" in past and "numéros de la période" not in current
 
 
 def test_my_subscription_page_without_subscription(client, auth, make_user) -> None:

@@ -261,27 +261,23 @@ def test_phone_layout_and_swipe(new_page, live_server, make_issue) -> None:
     expect(phone.locator("#panel")).to_be_hidden()
 
 
-def test_search_box_hidden_without_endpoint_and_events_batched(
+def test_search_box_needs_no_probe_and_events_are_batched(
     page, live_server, make_issue, app
 ) -> None:
     issue = make_issue(pages=8)
     app.config["VIEWER_EVENTS_INTERVAL"] = 1  # seconds between batches (30 in production)
-    has_search = any(r.rule.endswith("/recherche.json") for r in app.url_map.iter_rules())
     sent: list[dict] = []
+    requested: list[str] = []
 
     def record(route) -> None:
         sent.append(json.loads(route.request.post_data))
         route.fulfill(status=204)
 
+    page.on("request", lambda r: requested.append(r.url))
     page.route("**/evenements", record)
     page.goto(live_server.url(viewer_url(issue, 1)))
     wait_ready(page)
-    search = page.locator('[data-action="search"]')
-    if has_search:
-        expect(search).to_be_visible()
-    else:
-        page.wait_for_timeout(300)
-        expect(search).to_be_hidden()
+    expect(page.locator('[data-action="search"]')).to_be_visible()
     page.wait_for_timeout(1600)
     page.keyboard.press("ArrowRight")
     page.wait_for_timeout(2200)
@@ -293,3 +289,5 @@ def test_search_box_hidden_without_endpoint_and_events_batched(
             assert event["seconds"] >= 1
             seconds[event["page"]] = seconds.get(event["page"], 0) + event["seconds"]
     assert seconds.get(1, 0) >= 1 and seconds.get(2, 0) >= 1 and seconds.get(3, 0) >= 1
+    # The in-issue search always exists: loading the viewer never asks whether it does.
+    assert not [u for u in requested if "recherche.json" in u], requested

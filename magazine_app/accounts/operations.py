@@ -52,7 +52,7 @@ def normalise_email(raw: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    method = current_app.config["PASSWORD_HASH_METHOD"]
     return generate_password_hash(password, method=method)
 
 
@@ -89,7 +89,7 @@ def create_user(
 def spend_password_hash_time(password: str) -> None:
     """Do the work of one password check for nothing, so that an answer about an unknown
     (or taken) address takes as long as one about a real account."""
-    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    method = current_app.config["PASSWORD_HASH_METHOD"]
     if method not in _DUMMY_HASH:
         _DUMMY_HASH[method] = generate_password_hash(secrets.token_hex(8), method=method)
     check_password_hash(_DUMMY_HASH[method], password)

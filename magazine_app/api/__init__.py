@@ -16,7 +16,7 @@ bp = Blueprint("api", __name__, url_prefix=PREFIX)
 
 # The API is token-authenticated: no cookies, hence no CSRF; its own rate limit.
 csrf.exempt(bp)
-limiter.limit(lambda: current_app.config.get("API_RATE_LIMIT", "600 per minute"))(bp)
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"])(bp)
 
 # Error handlers and routes register on `bp` when imported.
 from magazine_app.api import errors, purchases, views  # noqa: E402, F401

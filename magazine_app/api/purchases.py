@@ -17,6 +17,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from magazine_app import access
 from magazine_app.accounts import mails
 from magazine_app.api import bp, serializers
 from magazine_app.api import validation as v
@@ -96,7 +97,7 @@ def create_purchase() -> ResponseReturnValue:
     issue = subscriptions.issue_by_number(pub_slug, number)
     if issue is None:
         raise v.invalid("number", f"aucun numéro {number} de « {pub_slug} ».", "unknown_issue")
-    if not issue.is_published(utcnow()):
+    if not access.is_published(issue, utcnow()):
         # Billing holds a key and may know of drafts: a clear refusal, not a fake 404. A
         # purchase of an issue readers cannot open yet would be a sale of nothing.
         raise v.invalid(

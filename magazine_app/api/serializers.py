@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from magazine_app.access import is_current, readable_until
-from magazine_app.models import Plan, Publication, Purchase, Subscription, SubscriptionStatus, User
-from magazine_app.subscriptions import operations as subscriptions
+from magazine_app import access
+from magazine_app.models import Plan, Publication, Purchase, Subscription, User
+from magazine_app.subscriptions import entitlements
 
 
 def _day(value: date | None) -> str | None:
@@ -31,7 +31,7 @@ def plan(p: Plan) -> dict[str, Any]:
 
 
 def subscription(sub: Subscription, today: date) -> dict[str, Any]:
-    until = None if sub.status is SubscriptionStatus.EXPIRED else readable_until(sub)
+    standing = access.standing(sub, today)
     return {
         "billing_reference": sub.billing_reference,
         "email": sub.user.email,
@@ -41,8 +41,8 @@ def subscription(sub: Subscription, today: date) -> dict[str, Any]:
         "ends_on": sub.ends_on.isoformat(),
         "grace_until": _day(sub.grace_until),
         "version": sub.version,
-        "current": is_current(sub, today),
-        "readable_until": _day(until),
+        "current": standing.is_current,
+        "readable_until": _day(standing.readable_until),
     }
 
 
@@ -59,14 +59,14 @@ def purchase(p: Purchase) -> dict[str, Any]:
 
 
 def subscriber(user: User, today: date) -> dict[str, Any]:
-    subs = subscriptions.subscriptions_of(user)
-    rights = subscriptions.entitlements(user, today)
-    purchases = subscriptions.active_purchases(user)
+    subs = entitlements.subscriptions_of(user)
+    rights = entitlements.entitlements(user, today)
+    purchases = entitlements.active_purchases(user)
     return {
         "email": user.email,
         "name": user.name,
         "has_password": user.password_hash is not None,
-        "active": any(is_current(s, today) for s in subs),
+        "active": any(access.is_current(s, today) for s in subs),
         "subscriptions": [subscription(s, today) for s in subs],
         "purchases": [purchase(p) for p in purchases],
         "can_read": [

@@ -1,6 +1,8 @@
-"""The catalogue: publications and issues as readers and staff see them.
+"""The catalogue: publications and issues as readers see them.
 
-Domain functions: no HTTP; they add and flush, the caller commits."""
+The kiosk and the archive are public: they list what the gate lets a visitor find
+(`access.visible_issues(None, ...)`), whoever looks; staff find unpublished issues in
+their console. Queries only: no HTTP, no writes."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from datetime import date, datetime
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import joinedload
 
+from magazine_app.access import visible_issues
 from magazine_app.core.extensions import db
-from magazine_app.models import Issue, IssueStatus, Page, Publication
+from magazine_app.models import Issue, Page, Publication
 
 
 @dataclass(frozen=True)
@@ -30,19 +33,10 @@ def publication_by_slug(slug: str) -> Publication | None:
     return db.session.scalar(select(Publication).where(Publication.slug == slug))
 
 
-def published_filter(now: datetime):
-    """The one SQL condition for "readers can see this issue" (mirrors Issue.is_published)."""
-    return (
-        (Issue.status == IssueStatus.READY)
-        & Issue.publish_at.is_not(None)
-        & (Issue.publish_at <= now)
-    )
-
-
 def latest_published(publication: Publication, now: datetime) -> Issue | None:
     return db.session.scalar(
         select(Issue)
-        .where(Issue.publication_id == publication.id, published_filter(now))
+        .where(Issue.publication_id == publication.id, visible_issues(None, now))
         .order_by(Issue.release_date.desc().nulls_last(), Issue.number.desc())
         .limit(1)
     )
@@ -51,24 +45,6 @@ def latest_published(publication: Publication, now: datetime) -> Issue | None:
 def kiosk(now: datetime) -> list[KioskEntry]:
     """The latest published issue of each publication, in the publisher's order."""
     return [KioskEntry(pub, latest_published(pub, now)) for pub in publications()]
-
-
-def published_issues(publication: Publication, now: datetime) -> list[Issue]:
-    return list(
-        db.session.scalars(
-            select(Issue)
-            .where(Issue.publication_id == publication.id, published_filter(now))
-            .order_by(Issue.release_date.desc().nulls_last(), Issue.number.desc())
-        )
-    )
-
-
-def issues_by_year(issues: list[Issue]) -> list[tuple[int | None, list[Issue]]]:
-    """Group issues (already newest first) by release year, newest year first."""
-    groups: dict[int | None, list[Issue]] = {}
-    for issue in issues:
-        groups.setdefault(issue.release_date.year if issue.release_date else None, []).append(issue)
-    return list(groups.items())
 
 
 # --------------------------------------------------------------------------- archive
@@ -82,7 +58,7 @@ def archive_years(publication: Publication, now: datetime) -> list[tuple[int | N
     year = extract("year", Issue.release_date)
     rows = db.session.execute(
         select(year, func.count(Issue.id))
-        .where(Issue.publication_id == publication.id, published_filter(now))
+        .where(Issue.publication_id == publication.id, visible_issues(None, now))
         .group_by(year)
     ).all()
     years = [(int(y) if y is not None else None, n) for y, n in rows]
@@ -106,7 +82,7 @@ def archive_page(
 ) -> ArchivePage:
     """One page of a publication's published issues of one year (None: undated),
     newest first: the archive never loads hundreds of issues at once."""
-    where = [Issue.publication_id == publication.id, published_filter(now)]
+    where = [Issue.publication_id == publication.id, visible_issues(None, now)]
     if year is None:
         where.append(Issue.release_date.is_(None))
     else:

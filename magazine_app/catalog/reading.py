@@ -12,8 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import load_only
 
 from magazine_app import storage
-from magazine_app.access import Access, Level
-from magazine_app.catalog.queries import published_filter
+from magazine_app.access import Access, Level, visible_issues
 from magazine_app.core.extensions import db
 from magazine_app.models import Issue, Page, Publication, ReadingPosition, User, utcnow
 
@@ -150,7 +149,8 @@ def saved_position(user: User | None, issue: Issue) -> int | None:
 
 def in_progress(user: User | None, now: datetime, limit: int = 4) -> list[ReadingPosition]:
     """Issues this reader has started and not finished, most recent first: the kiosk's
-    "Continuer la lecture". Only issues readers can still see (published)."""
+    "Continuer la lecture". Only issues a visitor can still find (the kiosk is public,
+    staff included)."""
     if user is None:
         return []
     rows = db.session.scalars(
@@ -160,7 +160,7 @@ def in_progress(user: User | None, now: datetime, limit: int = 4) -> list[Readin
             ReadingPosition.user_id == user.id,
             ReadingPosition.page > 1,
             ReadingPosition.page < Issue.page_count,
-            published_filter(now),
+            visible_issues(None, now),
         )
         .order_by(ReadingPosition.updated_at.desc())
         .limit(limit)

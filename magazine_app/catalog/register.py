@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import select
 
 from magazine_app import search
@@ -52,7 +53,11 @@ def register_issue(
             raise ProcessingError(exc.message) from exc
     sha, size, _ = store_original(pdf, move=move)
     if issue is None:
-        issue = Issue(publication=publication, number=number)
+        issue = Issue(
+            publication=publication,
+            number=number,
+            preview_pages=current_app.config["PREVIEW_PAGES"],
+        )
         db.session.add(issue)
     issue.title = title or issue.title or ""
     issue.period_label = period_label or issue.period_label or ""
@@ -107,9 +112,8 @@ def record_manifest(
             TocEntry(position=position, level=item.level, title=item.title[:300], page=item.page)
         )
     issue.page_count = manifest.page_count
-    # None only for a row never flushed; 0 is a staff choice (no free page) and stays 0.
-    preview = 3 if issue.preview_pages is None else issue.preview_pages
-    issue.preview_pages = min(preview, manifest.page_count)
+    # Never more free pages than pages; 0 is a staff choice (no free page) and stays 0.
+    issue.preview_pages = min(issue.preview_pages, manifest.page_count)
     issue.toc_source = manifest.toc_source
     issue.rendition_dir = version
     issue.status = IssueStatus.READY

@@ -35,7 +35,6 @@ from magazine_app.models import (
     Issue,
     IssueReader,
     PageStat,
-    Publication,
     ReadingPosition,
     User,
     local_date,
@@ -407,8 +406,3 @@ def last_reading(user: User) -> LastReading | None:
     if position is not None:
         candidates.append(LastReading(position.issue, position.page, position.updated_at))
     return max(candidates, key=lambda c: c.at) if candidates else None
-
-
-def issue_title(issue: Issue) -> str:
-    publication: Publication = issue.publication
-    return f"{publication.title} N°{issue.number}"

@@ -7,6 +7,7 @@ import time
 import click
 from flask.cli import AppGroup
 
+from magazine_app.access import Console
 from magazine_app.core.extensions import db
 from magazine_app.models import utcnow
 from magazine_app.search import parse, reindex_all, search_archive
@@ -31,17 +32,10 @@ def query_command(words: tuple[str, ...], page: int) -> None:
     """Search the archive as staff would (every processed issue), e.g. to check the index."""
     query = parse(" ".join(words))
     click.echo(f"Query: {describe(query.terms) or '(empty)'}")
-    results = search_archive(query, _StaffUser(), utcnow(), page=page)
+    results = search_archive(query, Console.STAFF, utcnow(), page=page)
     click.echo(f"{results.total_hits} pages in {results.total_issues} issues")
     for result in results.issues:
         issue = result.issue
         pages = ", ".join(str(h.page) for h in result.hits)
         slug = issue.publication.slug
         click.echo(f"  {slug} N°{issue.number}: pages {pages} ({result.hit_count})")
-
-
-class _StaffUser:
-    """The CLI searches like staff: everything processed, published or not."""
-
-    is_authenticated = True
-    is_staff = True

@@ -23,7 +23,7 @@ from magazine_app.accounts import mails
 from magazine_app.accounts import operations as accounts
 from magazine_app.core.extensions import db
 from magazine_app.models import Subscription, User, local_date
-from magazine_app.subscriptions import csv_import
+from magazine_app.subscriptions import csv_import, entitlements
 from magazine_app.subscriptions import operations as subscriptions
 from magazine_app.subscriptions.csv_import import (
     COLUMNS,
@@ -112,7 +112,7 @@ def revoke_command(email: str, plan_code: str | None) -> None:
     today = local_date()
     targets = [
         s
-        for s in subscriptions.current_subscriptions(user, today)
+        for s in entitlements.current_subscriptions(user, today)
         if plan_code is None or s.plan.code == plan_code
     ]
     if not targets:

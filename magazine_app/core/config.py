@@ -29,6 +29,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # forms and JSON; the PDF upload streams
         # its body itself (staff/streaming.py) and enforces MAX_UPLOAD_BYTES
         "MAX_PDF_PAGES": 400,
+        # Free pages of a new issue (staff change it per issue; 0: none)
+        "PREVIEW_PAGES": 3,
         "MAX_UPLOAD_BYTES": 300 * 1024 * 1024,  # staff PDF uploads (streamed to disk)
         "STAFF_POLL_SECONDS": 1.0,  # how often the processing page asks for progress
         # Ingestion: child processes, each with a wall-clock and a memory limit
@@ -37,7 +39,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "INGEST_TOTAL_TIMEOUT": 1800,
         "INGEST_MEMORY_MB": 1500,
         "INGEST_SIZES": None,  # e.g. {"thumb": 240, "screen": 1600, "zoom": 3200}
-        # Page images: signed URLs valid >= TTL s, stable for BUCKET s; nginx shares the secret
+        # Page images: signed URLs valid >= TTL s, stable for BUCKET s; nginx shares the secret.
+        # A browser caches an image as long as its URL is valid at least (TTL).
         "IMAGE_URL_TTL": 600,
         "IMAGE_URL_BUCKET": 300,
         "IMAGE_URL_SECRET": None,
@@ -63,6 +66,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "RESET_RATE_LIMIT": "5 per minute;20 per hour",
         # Archive and in-issue search together, per IP and per reader (account or token)
         "SEARCH_RATE_LIMIT": "30 per minute;300 per hour",
+        # The billing API, per client address
+        "API_RATE_LIMIT": "600 per minute",
         # None: REDIS_URL when set, else a SQLite file in the instance folder shared by
         # all workers (magazine_app/ratelimit_sqlite.py); "memory://" counts per process.
         "RATELIMIT_STORAGE_URI": None,
@@ -70,6 +75,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # Reading time credited per client address: this many readers' wall-clock time
         # (an office or a mobile carrier puts several readers behind one address).
         "READING_READERS_PER_IP": 20,
+        # How often the viewer sends its reading time (seconds between batches)
+        "VIEWER_EVENTS_INTERVAL": 30,
         # Behind a reverse proxy: how many proxies set each X-Forwarded-* header
         # (werkzeug ProxyFix); 0 ignores the header. nginx in front: PROXY_FIX_X_FOR = 1.
         "PROXY_FIX_X_FOR": 0,
@@ -77,6 +84,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "PROXY_FIX_X_HOST": 0,
         "PROXY_FIX_X_PORT": 0,
         "PROXY_FIX_X_PREFIX": 0,
+        # Werkzeug's password hash (tests use a fast one)
+        "PASSWORD_HASH_METHOD": "scrypt",
         # Password reset links
         "PASSWORD_RESET_MAX_AGE": 3600,
         "EMAIL_VERIFICATION_MAX_AGE": 7 * 24 * 3600,
@@ -103,6 +112,7 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "LANGUAGES": ["fr", "en"],
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Africa/Casablanca",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parents[1] / "translations"),
         # Jobs (Huey): SqliteHuey in the instance folder unless REDIS_URL is set
         "HUEY_SQLITE_PATH": str(instance_path / "jobs.db"),
         "HUEY_IMMEDIATE": False,

@@ -4,7 +4,6 @@ account, or in the session when anonymous) wins over the browser's Accept-Langua
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
@@ -44,9 +43,6 @@ def remember_locale(lang: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault(
-        "BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parents[1] / "translations")
-    )
     babel.init_app(app, locale_selector=select_locale)
 
     from flask_babel import format_date, format_datetime, get_locale
@@ -72,5 +68,4 @@ def init_app(app: Flask) -> None:
         return {
             "current_lang": str(get_locale() or "fr"),
             "now_year": datetime.now(UTC).year,
-            "url_endpoints": app.view_functions.keys(),
         }

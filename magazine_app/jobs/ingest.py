@@ -108,14 +108,14 @@ def run_ingest_job(
         manifest = run_ingest(
             storage.resolve(issue.source_path or ""),
             staging,
-            workers=int(cfg.get("INGEST_WORKERS", 2)),
+            workers=int(cfg["INGEST_WORKERS"]),
             max_pages=int(cfg["MAX_PDF_PAGES"]),
-            page_timeout=float(cfg.get("INGEST_PAGE_TIMEOUT", 60)),
-            total_timeout=float(cfg.get("INGEST_TOTAL_TIMEOUT", 1800)),
-            memory_limit_mb=int(cfg.get("INGEST_MEMORY_MB", 1500)),
+            page_timeout=float(cfg["INGEST_PAGE_TIMEOUT"]),
+            total_timeout=float(cfg["INGEST_TOTAL_TIMEOUT"]),
+            memory_limit_mb=int(cfg["INGEST_MEMORY_MB"]),
             on_progress=progress,
             child_command=child_command,
-            sizes=cfg.get("INGEST_SIZES"),
+            sizes=cfg["INGEST_SIZES"],
             on_tick=lease.tick,
         )
         placeholders = make_placeholders(manifest, staging)

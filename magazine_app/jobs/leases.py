@@ -66,7 +66,7 @@ class LeaseLost(Exception):
 
 
 def lease_seconds() -> float:
-    return float(current_app.config.get("JOB_LEASE_SECONDS", 60))
+    return float(current_app.config["JOB_LEASE_SECONDS"])
 
 
 def _expired(now: datetime) -> Any:
@@ -305,7 +305,7 @@ def sweep_leftovers(now: datetime | None = None) -> Sweep:
         else:
             shutil.rmtree(path, ignore_errors=True)
             sweep.removed.append(path)
-    max_age = float(current_app.config.get("UPLOAD_PART_MAX_AGE", 3600))
+    max_age = float(current_app.config["UPLOAD_PART_MAX_AGE"])
     cutoff = time.time() - max_age
     temporary = (("*.part", staging / "uploads"), ("*.tmp", storage.resolve("originals")))
     for pattern, folder in temporary:

@@ -11,8 +11,8 @@ from huey import Huey, RedisHuey, SqliteHuey
 
 
 def make_huey(config: dict[str, Any]) -> Huey:
-    immediate = bool(config.get("HUEY_IMMEDIATE"))
-    if config.get("REDIS_URL"):
+    immediate = bool(config["HUEY_IMMEDIATE"])
+    if config["REDIS_URL"]:
         return RedisHuey("magazine", url=config["REDIS_URL"], immediate=immediate)
     return SqliteHuey("magazine", filename=config["HUEY_SQLITE_PATH"], immediate=immediate)
 

@@ -30,7 +30,6 @@ from magazine_app.models.subscriptions import (
     plan_publications,
     Plan,
     SubscriptionStatus,
-    ACTIVE_STATUSES,
     Subscription,
     Purchase,
     ApiClient,
@@ -40,7 +39,6 @@ from magazine_app.models.staff import AuditEvent, IssueReader, PageStat
 # isort: on
 
 __all__ = [
-    "ACTIVE_STATUSES",
     "PUBLISHER_TZ",
     "SESSION_KEY",
     "ApiClient",

@@ -58,9 +58,9 @@ class Issue(db.Model):
     release_date: Mapped[date | None] = mapped_column(Date)
     cover_lines_json: Mapped[str] = mapped_column("cover_lines", Text, default="[]")
     # Publication: None = not published; a future time = scheduled. No job runs at that moment:
-    # readers see the issue once publish_at <= now (see access.py).
+    # readers see the issue once publish_at <= now (access.is_published).
     publish_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
-    preview_pages: Mapped[int] = mapped_column(Integer, default=3)
+    preview_pages: Mapped[int] = mapped_column(Integer)  # new issues: config PREVIEW_PAGES
     # Processing (written by the job's supervisor)
     status: Mapped[IssueStatus] = mapped_column(
         _enum(IssueStatus, "issue_status"), default=IssueStatus.QUEUED
@@ -108,13 +108,6 @@ class Issue(db.Model):
     @cover_lines.setter
     def cover_lines(self, value: list[dict[str, str]]) -> None:
         self.cover_lines_json = json.dumps(value, ensure_ascii=False)
-
-    def is_published(self, now: datetime) -> bool:
-        return (
-            self.status is IssueStatus.READY
-            and self.publish_at is not None
-            and self.publish_at <= now
-        )
 
     def __repr__(self) -> str:
         return f"<Issue {self.publication_id}#{self.number} {self.status}>"

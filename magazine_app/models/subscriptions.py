@@ -53,22 +53,14 @@ class Plan(db.Model):
 
 
 class SubscriptionStatus(StrEnum):
+    """What the billing system (or staff) says of a subscription; what each status opens,
+    and until when, is the gate's rule (access.readable_until)."""
+
     ACTIVE = "active"
     TRIALING = "trialing"
     PAST_DUE = "past_due"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
-
-
-# Statuses under which a subscription may give access (subject to its dates and grace).
-ACTIVE_STATUSES = frozenset(
-    {
-        SubscriptionStatus.ACTIVE,
-        SubscriptionStatus.TRIALING,
-        SubscriptionStatus.PAST_DUE,
-        SubscriptionStatus.CANCELLED,
-    }
-)
 
 
 class Subscription(db.Model):
@@ -93,10 +85,6 @@ class Subscription(db.Model):
     user: Mapped[User] = relationship(back_populates="subscriptions", foreign_keys=[user_id])
     plan: Mapped[Plan] = relationship()
     granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
 
 
 class Purchase(db.Model):

@@ -61,12 +61,7 @@ def issue_url(issue: Issue) -> str:
     return url_for("reader.issue", slug=issue.publication.slug, number=issue.number)
 
 
-@bp.app_context_processor
-def _helpers() -> dict[str, object]:
-    return {"cover_url": cover_url, "issue_url": issue_url}
-
-
-# Also as globals: macros imported without context (`{% from ... import cover %}`) see
-# globals but not context-processor variables.
+# Template globals, not context-processor variables: macros imported without context
+# (`{% from ... import cover %}`) see globals only.
 bp.add_app_template_global(cover_url, "cover_url")
 bp.add_app_template_global(issue_url, "issue_url")

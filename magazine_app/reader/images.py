@@ -60,12 +60,12 @@ _REFUSALS = {"not_a_rendition": 404, "expired": 410}
 
 @bp.route("/img/<path:subpath>", merge_slashes=False)
 @limiter.limit(
-    lambda: current_app.config.get("IMAGE_RATE_LIMIT", "300 per minute;4000 per hour"),
+    lambda: current_app.config["IMAGE_RATE_LIMIT"],
     key_func=_token_key,
     on_breach=_breach,
 )
 @limiter.limit(
-    lambda: current_app.config.get("IMAGE_IP_RATE_LIMIT", "1200 per minute;20000 per hour"),
+    lambda: current_app.config["IMAGE_IP_RATE_LIMIT"],
     key_func=_ip_key,
     on_breach=_breach,
 )
@@ -93,13 +93,15 @@ def page_image(subpath: str) -> Response:
     if not path.is_file():
         raise NotFound()
     mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    accel = current_app.config.get("IMAGE_ACCEL_REDIRECT")
+    accel = current_app.config["IMAGE_ACCEL_REDIRECT"]
     if accel:
         response = Response(status=200, mimetype=mimetype)
         response.headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + subpath
     else:
         response = send_file(path, mimetype=mimetype, conditional=True, etag=True, max_age=0)
-    # The URL expires in minutes and is bound to this browser: private cache, no sharing.
-    response.headers["Cache-Control"] = "private, max-age=600, immutable"
+    # The URL is valid for IMAGE_URL_TTL seconds at least and bound to this browser: cached
+    # that long, privately, never shared.
+    ttl = int(current_app.config["IMAGE_URL_TTL"])
+    response.headers["Cache-Control"] = f"private, max-age={ttl}, immutable"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     return response

@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from magazine_app import search, storage
-from magazine_app.access import Level
 from magazine_app.catalog import queries as catalog
 from magazine_app.core.extensions import limiter
 from magazine_app.models import Issue, utcnow
@@ -27,7 +26,7 @@ def _int_arg(name: str) -> int | None:
 
 
 def _search_limit() -> str:
-    return current_app.config.get("SEARCH_RATE_LIMIT", "30 per minute;300 per hour")
+    return current_app.config["SEARCH_RATE_LIMIT"]
 
 
 def _reader_key() -> str:
@@ -46,8 +45,7 @@ def _no_reader() -> bool:
 
 
 def _no_query() -> bool:
-    # The viewer probes recherche.json with an empty query to show its search box: that
-    # answers nothing about any page, so it does not count.
+    # An empty query answers nothing about any page and costs no search: it does not count.
     return not request.args.get("q", "").strip()
 
 
@@ -128,7 +126,7 @@ def issue_search(slug: str, number: int) -> Response:
     gate = access(issue)
     hits = search.search_issue(query, issue, gate)
     notice = None
-    if gate.level is not Level.FULL and issue.page_count > issue.preview_pages:
+    if not gate.opens_every_page(issue):
         notice = _(
             "La recherche ne porte que sur les pages en accès libre : abonnez-vous pour "
             "chercher dans tout le numéro."

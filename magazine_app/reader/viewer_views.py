@@ -45,6 +45,7 @@ def viewer(slug: str, number: int, page: int) -> Response | str:
         access=acc,
         entry=entry,
         first_sizes=_first_sizes(entry),
+        rendition_sizes=storage.RENDITION_SIZES,
         resume=reading.saved_position(reader, issue),
         logged_in=reader is not None,
     )

@@ -7,7 +7,7 @@ Public API (domain functions: they add and flush, the caller commits):
     remove_issue(issue_id)  drop an issue from the index (call it when deleting an issue)
     reindex_all()           rebuild the whole index (`flask search reindex`)
     parse(q) -> Query       what the reader typed; never raises
-    search_archive(query, user, now, filters, page) -> Results
+    search_archive(query, viewer, now, filters, page) -> Results  (viewer: access.Viewer)
     search_issue(query, issue, access) -> [Hit]   (only readable pages are searched)
 
 Engines: SQLite FTS5 (embedded default) and PostgreSQL full-text search; see backends.py.

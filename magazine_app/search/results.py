@@ -6,8 +6,8 @@ issue), so the pages the reader may not read are never matched: no page number, 
 rank, snippet or rectangle of theirs reaches the answer, and they cost the engine (almost)
 nothing to measure. One deliberate, coarse exception: for a single whole word, the archive
 search may say that an issue has more results in the subscribers' pages (yes or no: no
-count, no page number). Readers never see unpublished issues (the SQL filter mirrors
-Issue.is_published); staff see every processed issue, as the gate gives them."""
+count, no page number). Which issues are searched at all is the gate's list condition
+(access.visible_issues): readers find published issues, staff every processed one."""
 
 from __future__ import annotations
 
@@ -20,10 +20,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import load_only
 from sqlalchemy.sql import Subquery
 
-from magazine_app.access import Access, Level, access_for
-from magazine_app.catalog import queries as catalog
+from magazine_app.access import Access, Level, Viewer, access_for, visible_issues
 from magazine_app.core.extensions import db
-from magazine_app.models import Issue, IssueStatus, Page, Publication, User
+from magazine_app.models import Issue, Page, Publication
 from magazine_app.search import backends, highlight
 from magazine_app.search.query import Matcher, Query
 
@@ -81,18 +80,6 @@ class Results:
         return max(1, -(-self.total_issues // self.per_page))
 
 
-def _is_staff(user: User | None) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", True) and user.is_staff)
-
-
-def _visible(user: User | None, now: datetime) -> Any:
-    """Issues this user may find: published ones; staff also find processed, unpublished
-    ones (the gate gives them full access)."""
-    if _is_staff(user):
-        return Issue.status == IssueStatus.READY
-    return catalog.published_filter(now)
-
-
 # What the gate needs of an issue (and the ranking): the archive's issues are loaded light.
 _GATE_COLUMNS = (
     Issue.id,
@@ -107,7 +94,7 @@ _GATE_COLUMNS = (
 
 def search_archive(
     query: Query,
-    user: User | None,
+    viewer: Viewer,
     now: datetime,
     filters: Filters | None = None,
     page: int = 1,
@@ -115,14 +102,15 @@ def search_archive(
 ) -> Results:
     """Matching issues, best first (best page's relevance, then the newest issue), each
     with its best pages; paginated by issue. Only the pages this reader may read are
-    searched, ranked and counted."""
+    searched, ranked and counted. `viewer`: who searches (access.Viewer: a user, None for
+    an anonymous visitor, or the staff console)."""
     filters = filters or Filters()
     page = max(1, page)
     if query.is_empty:
         return Results(query, [], 0, 0, page, per_page)
     # The gate first, for every issue this reader may find (a few hundred light objects):
     # which pages of each may be searched at all, grouped by range for the SQL below.
-    visible = select(Issue).options(load_only(*_GATE_COLUMNS)).where(_visible(user, now))
+    visible = select(Issue).options(load_only(*_GATE_COLUMNS)).where(visible_issues(viewer, now))
     if filters.publication is not None:
         visible = visible.where(Issue.publication_id == filters.publication.id)
     if filters.year is not None:
@@ -134,7 +122,7 @@ def search_archive(
     readable: dict[Span, list[int]] = {}  # range of readable pages -> issues
     locked_from: dict[int, list[int]] = {}  # first page the reader may not read -> issues
     for issue in db.session.scalars(visible):
-        access = access_for(user, issue, now)
+        access = access_for(viewer, issue, now)
         if access.level is Level.NONE:
             continue  # defence in depth: the SQL filter already left these out
         span = access.readable_pages(issue)
@@ -265,9 +253,11 @@ def _pages_in(numbers: dict[int, list[int]]) -> Any:
     return or_(*(and_(Page.issue_id == i, Page.number.in_(ns)) for i, ns in numbers.items() if ns))
 
 
-def years(user: User | None, now: datetime) -> list[int]:
-    """Release years this user can filter on, newest first."""
+def years(viewer: Viewer, now: datetime) -> list[int]:
+    """Release years this viewer can filter on, newest first."""
     dates = db.session.scalars(
-        select(Issue.release_date).where(_visible(user, now), Issue.release_date.is_not(None))
+        select(Issue.release_date).where(
+            visible_issues(viewer, now), Issue.release_date.is_not(None)
+        )
     )
     return sorted({d.year for d in dates}, reverse=True)

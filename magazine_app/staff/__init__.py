@@ -3,8 +3,8 @@ TOC editing, publishing, subscribers, statistics and the audit log.
 
 Every route of the blueprint is closed to anonymous users (login redirect) and readers
 (403) by one `before_request` check, so no view can forget it; admin-only views add
-`admin_required`. Views are thin: the work is in editorial.py, stats.py, audit.py and
-subscriptions.py."""
+`admin_required`. Views are thin: the work is in catalog/ (operations, stats),
+core/audit.py and subscriptions/."""
 
 from __future__ import annotations
 
@@ -12,15 +12,6 @@ from flask import Blueprint, abort, current_app
 from flask_login import current_user
 
 bp = Blueprint("staff", __name__, url_prefix="/redaction")
-
-DEFAULT_MAX_UPLOAD_BYTES = 300 * 1024 * 1024
-
-
-@bp.record_once
-def _defaults(state) -> None:
-    # MAGAZINE_MAX_UPLOAD_BYTES in the environment sets MAX_UPLOAD_BYTES (config.py).
-    state.app.config.setdefault("MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
-    state.app.config.setdefault("STAFF_POLL_SECONDS", 1.0)
 
 
 @bp.before_request

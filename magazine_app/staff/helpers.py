@@ -10,7 +10,7 @@ from typing import Any
 from flask import abort, url_for
 from flask_login import current_user
 
-from magazine_app import storage
+from magazine_app import access, storage
 from magazine_app.catalog import operations as editorial
 from magazine_app.core.extensions import db
 from magazine_app.jobs import leases
@@ -128,6 +128,7 @@ def _staff_helpers() -> dict[str, object]:
         "status_labels": STATUS_LABELS,
         "publication_label": publication_label,
         "page_image_url": page_image_url,
+        "is_free_page": access.is_free_page,  # the gate's preview, as readers get it
         "issue_link": issue_link,
         "now_utc": utcnow(),
     }

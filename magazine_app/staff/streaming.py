@@ -30,7 +30,6 @@ FORM_SLACK = 64 * 1024  # room for the text fields and multipart headers
 # Werkzeug's limit on text fields held in memory; it also bounds the parser's buffer, which
 # holds one read chunk (64 KiB) plus a partial boundary, so it must exceed that.
 FORM_MEMORY = 512 * 1024
-FILE_FIELD = "pdf"
 
 
 class UploadRefused(Exception):

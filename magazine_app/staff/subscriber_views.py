@@ -16,6 +16,7 @@ from magazine_app.models import Subscription, User, local_date
 from magazine_app.staff import bp
 from magazine_app.staff.forms import ActionForm, ExtendForm, GrantForm
 from magazine_app.staff.helpers import staff_user
+from magazine_app.subscriptions import entitlements
 from magazine_app.subscriptions import operations as subscriptions
 
 SEARCH_LIMIT = 50
@@ -81,11 +82,11 @@ def subscriber(user_id: int) -> str:
     return render_template(
         "staff/subscriber.html",
         user=user,
-        subs=subscriptions.subscriptions_of(user),
-        purchases=subscriptions.active_purchases(user),
+        subs=entitlements.subscriptions_of(user),
+        purchases=entitlements.active_purchases(user),
         last=stats.last_reading(user),
         today=today,
-        status_label=subscriptions.status_label,
+        status_label=entitlements.status_label,
         grant_form=grant_form,
         extend_form=ExtendForm(formdata=None),
         action_form=ActionForm(),

@@ -3,22 +3,20 @@
 Every function adds and flushes; the view, CLI command or API endpoint commits once.
 The billing system is the authority on subscriptions it created: it sends a monotonic
 `version` with each change, and an older version never overwrites a newer one (webhooks
-and retries arrive out of order).
+and retries arrive out of order). What a reader has, and where it stands, is read in
+subscriptions/entitlements.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from magazine_app.access import is_current, readable_until
 from magazine_app.accounts import operations as accounts
 from magazine_app.core.extensions import db
-from magazine_app.core.i18n import N_
 from magazine_app.models import (
     Issue,
     Plan,
@@ -29,14 +27,6 @@ from magazine_app.models import (
     User,
     local_date,
 )
-
-STATUS_LABELS: dict[SubscriptionStatus, str] = {
-    SubscriptionStatus.ACTIVE: N_("Actif"),
-    SubscriptionStatus.TRIALING: N_("Période d'essai"),
-    SubscriptionStatus.PAST_DUE: N_("Paiement en attente"),
-    SubscriptionStatus.CANCELLED: N_("Résilié (accès jusqu'à la fin de la période)"),
-    SubscriptionStatus.EXPIRED: N_("Terminé"),
-}
 
 
 class SubscriptionError(ValueError):
@@ -304,74 +294,3 @@ def purchase_issue(user: User, issue: Issue, billing_reference: str) -> tuple[Pu
     db.session.add(purchase)
     db.session.flush()
     return purchase, True
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def subscriptions_of(user: User) -> list[Subscription]:
-    """All of a user's subscriptions, newest period first."""
-    return list(
-        db.session.scalars(
-            select(Subscription)
-            .where(Subscription.user_id == user.id)
-            .options(selectinload(Subscription.plan).selectinload(Plan.publications))
-            .order_by(Subscription.ends_on.desc(), Subscription.id.desc())
-        )
-    )
-
-
-def current_subscriptions(user: User, today: date) -> list[Subscription]:
-    """The subscriptions that open something today (see access.is_current)."""
-    return [s for s in subscriptions_of(user) if is_current(s, today)]
-
-
-def active_purchases(user: User) -> list[Purchase]:
-    return list(
-        db.session.scalars(
-            select(Purchase)
-            .where(Purchase.user_id == user.id, Purchase.revoked_at.is_(None))
-            .options(selectinload(Purchase.issue).selectinload(Issue.publication))
-            .order_by(Purchase.created_at.desc(), Purchase.id.desc())
-        )
-    )
-
-
-@dataclass(frozen=True)
-class Entitlement:
-    """What one current subscription opens in one publication, as the gate decides it:
-    every issue (back issues included) or only those released within the period."""
-
-    publication: Publication
-    subscription: Subscription
-    includes_back_issues: bool
-    readable_until: date
-    issues_released_from: date | None  # None: no lower bound (back issues included)
-    issues_released_until: date | None
-
-
-def entitlements(user: User, today: date) -> list[Entitlement]:
-    out: list[Entitlement] = []
-    for sub in current_subscriptions(user, today):
-        back = sub.plan.includes_back_issues
-        for pub in sorted(sub.plan.publications, key=lambda p: (p.position, p.id)):
-            out.append(
-                Entitlement(
-                    publication=pub,
-                    subscription=sub,
-                    includes_back_issues=back,
-                    readable_until=readable_until(sub),
-                    issues_released_from=None if back else sub.starts_on,
-                    issues_released_until=None if back else sub.ends_on,
-                )
-            )
-    return out
-
-
-def status_label(sub: Subscription, today: date) -> str:
-    """The state of a subscription in plain French, as the reader sees it today."""
-    if sub.status is SubscriptionStatus.EXPIRED or today > readable_until(sub):
-        return N_("Terminé")
-    if today < sub.starts_on:
-        return N_("À venir")
-    return STATUS_LABELS[sub.status]

@@ -4,7 +4,7 @@
 import { getJSON, HttpError, PositionSaver, ReadingClock } from "./api.js";
 import { fmt, nextPage, prevPage, resolvePage, viewLabel, viewOf, wantsSpread } from "./layout.js";
 import { Panel, TextMode, Thumbnails } from "./panels.js";
-import { Search, searchAvailable } from "./search.js";
+import { Search } from "./search.js";
 import { Stage } from "./stage.js";
 import { attachGestures } from "./gestures.js";
 import { STEP, Zoom } from "./zoom.js";
@@ -41,14 +41,17 @@ const stage = new Stage({
 });
 const zoom = new Zoom(stageEl, sheet, onZoom);
 const position = new PositionSaver(data.positionUrl || null);
-const clock = new ReadingClock(data.eventsUrl, 1000 * (Number(data.eventsInterval) || 30));
+const clock = new ReadingClock(data.eventsUrl, 1000 * Number(data.eventsInterval));
 const panel = new Panel($("#panel"), { toc: $('[data-action="toc"]'), search: $('[data-action="search"]') }, () => {
   requestAnimationFrame(relayout);
 });
 const thumbs = new Thumbnails($("#thumbs"), $('[data-action="thumbs"]'), strings, (page) => goTo(page, { push: true }));
 const textMode = new TextMode($("#textview"), $('[data-action="text"]'), strings, loadText);
 const texts = new Map();
-let search = null;
+new Search(root.querySelector('[data-panel="search"]'), data.searchUrl, strings, {
+  go: (page) => { if (!state.view.includes(page)) goTo(page, { push: true }); },
+  highlight: (byPage, current) => stage.setHits(byPage, current),
+});
 
 function pageUrl(page) {
   return `${data.baseUrl}${page}`;
@@ -310,17 +313,6 @@ relayout();
 render();
 offerResume();
 loadPayload()
-  .then(() => searchAvailable(data.searchUrl))
-  .then((available) => {
-    const button = $('[data-action="search"]');
-    button.hidden = !available;
-    if (available) {
-      search = new Search(root.querySelector('[data-panel="search"]'), data.searchUrl, strings, {
-        go: (page) => { if (!state.view.includes(page)) goTo(page, { push: true }); },
-        highlight: (byPage, current) => stage.setHits(byPage, current),
-      });
-    }
-  })
   .catch((error) => {
     console.error("viewer: could not load the issue", error);
   });

@@ -1,18 +1,8 @@
-// The in-viewer search box, against recherche.json (built by the search part). Hidden when
-// that endpoint does not exist (404). Hits are listed with their snippet, open their page,
-// and are highlighted over the image in normalised coordinates, so they follow every
-// rendition and zoom level.
+// The in-viewer search box, against the issue's recherche.json. Hits are listed with their
+// snippet, open their page, and are highlighted over the image in normalised coordinates,
+// so they follow every rendition and zoom level.
 import { getJSON, HttpError } from "./api.js";
 import { fmt } from "./layout.js";
-
-export async function searchAvailable(url) {
-  try {
-    const response = await fetch(`${url}?q=`, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    return response.status !== 404;
-  } catch {
-    return false;
-  }
-}
 
 export class Search {
   constructor(section, url, strings, { go, highlight }) {

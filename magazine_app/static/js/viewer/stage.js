@@ -247,7 +247,7 @@ export class Stage {
 }
 
 export function srcsetOf(entry) {
-  return ["thumb", "medium", "screen", "zoom"]  // "medium": used as soon as ingestion makes it
+  return ["thumb", "screen", "zoom"]  // storage.RENDITION_SIZES
     .filter((size) => entry[size])
     .map((size) => `${entry[size].url} ${entry[size].width}w`)
     .join(", ");
