@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import event, func, select
 
 from magazine_app.access import Access, Level, Reason
-from magazine_app.catalog import stats
+from magazine_app.catalog import reports, stats
 from magazine_app.core.extensions import db
 from magazine_app.models import IssueReader, PageStat, Plan, Subscription, utcnow
 from tests.staff_fixtures import form_token, staff_client, staff_user  # noqa: F401
@@ -59,13 +59,13 @@ def test_a_page_counts_once_per_reader_across_batches(client, auth, make_user, m
     token = form_token(client, "/")
     send(client, issue, [{"page": 5, "seconds": 30}], token)
     send(client, issue, [{"page": 5, "seconds": 30}, {"page": 6, "seconds": 10}], token)
-    figures = stats.issue_stats(issue)
+    figures = reports.issue_stats(issue)
     assert figures.readers == 1 and figures.subscribers == 1
     assert figures.pages_viewed == 2  # pages 5 and 6, page 5 not counted twice
     assert figures.total_seconds == 70 and figures.average_seconds == 70
     page5 = figures.pages[4]
     assert (page5.readers, page5.views, page5.seconds) == (1, 2, 60)
-    assert stats.last_reading(user).page == 6
+    assert reports.last_reading(user).page == 6
 
 
 def test_events_need_the_csrf_token_and_a_valid_body(client, make_issue) -> None:
@@ -121,7 +121,7 @@ def test_domain_rules_for_events(app, make_issue) -> None:
     result = stats.record_events(issue, preview, "tabc", None, events, utcnow())
     assert (result.recorded, result.ignored) == (1, 2)
     db.session.commit()
-    assert stats.issue_stats(issue).total_seconds == stats.MAX_SECONDS_PER_EVENT
+    assert reports.issue_stats(issue).total_seconds == stats.MAX_SECONDS_PER_EVENT
 
 
 def test_stats_page_chart_and_csv(staff_client, client, make_issue) -> None:  # noqa: F811

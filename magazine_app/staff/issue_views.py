@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from magazine_app.catalog import operations as editorial
 from magazine_app.catalog import queries as catalog
-from magazine_app.catalog import stats
+from magazine_app.catalog import reports
 from magazine_app.core import audit
 from magazine_app.core.extensions import db
 from magazine_app.jobs import leases, queue
@@ -37,7 +37,7 @@ def dashboard() -> str:
         issues=issues,
         publications=publications,
         current_slug=slug,
-        readers=stats.readers_by_issue([i.id for i in issues]),
+        readers=reports.readers_by_issue([i.id for i in issues]),
     )
 
 

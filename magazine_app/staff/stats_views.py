@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, render_template
 
-from magazine_app.catalog import stats
+from magazine_app.catalog import reports
 from magazine_app.staff import bp
 from magazine_app.staff.charts import bar_chart
 from magazine_app.staff.helpers import get_issue
@@ -13,7 +13,7 @@ from magazine_app.staff.helpers import get_issue
 @bp.route("/numeros/<int:issue_id>/statistiques")
 def issue_stats(issue_id: int) -> str:
     issue = get_issue(issue_id)
-    figures = stats.issue_stats(issue)
+    figures = reports.issue_stats(issue)
     top = figures.most_read(10)
     pages_chart = bar_chart(
         [(str(p.page), p.readers) for p in figures.pages],
@@ -43,7 +43,7 @@ def issue_stats(issue_id: int) -> str:
 @bp.route("/numeros/<int:issue_id>/statistiques.csv")
 def issue_stats_csv(issue_id: int) -> Response:
     issue = get_issue(issue_id)
-    body = stats.stats_csv(issue, stats.issue_stats(issue))
+    body = reports.stats_csv(issue, reports.issue_stats(issue))
     filename = f"statistiques-{issue.publication.slug}-{issue.number}.csv"
     return Response(
         body,

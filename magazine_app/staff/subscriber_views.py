@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
 
-from magazine_app.catalog import stats
+from magazine_app.catalog import reports
 from magazine_app.core import audit
 from magazine_app.core.extensions import db
 from magazine_app.models import Subscription, User, local_date
@@ -84,7 +84,7 @@ def subscriber(user_id: int) -> str:
         user=user,
         subs=entitlements.subscriptions_of(user),
         purchases=entitlements.active_purchases(user),
-        last=stats.last_reading(user),
+        last=reports.last_reading(user),
         today=today,
         status_label=entitlements.status_label,
         grant_form=grant_form,
