@@ -1,8 +1,9 @@
 """The only process that runs PyMuPDF: `python -m magazine_app.ingest.child MODE ...`.
 
-Started by `supervisor.py` with a memory limit, in its own process group, so a MuPDF crash or
-hang costs one child, never the web or queue worker. It dies with the supervisor (lifeline.py):
-an orphan would keep writing into a staging folder nobody will read. Modes:
+Started by the supervisor (`spawn.py`) with a memory limit, in its own process group, so a
+MuPDF crash or hang costs one child, never the web or queue worker. It dies with the
+supervisor (lifeline.py): an orphan would keep writing into a staging folder nobody will
+read. Modes:
 
 * `validate PDF OPTIONS_JSON`: prints one JSON line `{"ok": true, "page_count", "metadata",
   "toc"}` or `{"ok": false, "code", "message"}`.
