@@ -26,7 +26,7 @@ from typing import Any
 
 from magazine_app.core.lifeline import die_with_parent, parent_from_env
 from magazine_app.ingest.header import HEADER_SCAN, check_header
-from magazine_app.ingest.manifest import PAGES_DIR
+from magazine_app.ingest.manifest import PAGES_DIR, page_file
 
 _protocol: Any = None  # private copy of the original stdout, for JSON lines only
 
@@ -120,8 +120,7 @@ def render(
         from magazine_app.ingest.toc import clean_outline
 
         toc_features = not clean_outline(_outline(doc), count)
-    pages_dir = out_dir / PAGES_DIR
-    pages_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / PAGES_DIR).mkdir(parents=True, exist_ok=True)
     for line in sys.stdin:
         if not line.strip():
             continue
@@ -139,7 +138,7 @@ def render(
             code = "memory" if "malloc" in str(exc) or "memory" in str(exc) else "page_failed"
             _emit({"page": number, "error": str(exc)[:500], "code": code})
             return 3
-        target = pages_dir / f"{number:04d}.json"
+        target = page_file(out_dir, number)
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, target)

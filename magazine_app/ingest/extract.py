@@ -13,6 +13,8 @@ from typing import Any
 
 import pymupdf
 
+from magazine_app.ingest.manifest import PageManifest
+
 SOMMAIRE_SCAN_PAGES = 12  # the TOC builder looks for a contents page among the first pages
 HEADLINES_PER_PAGE = 3  # raw candidates kept per page (the builder keeps at most 2)
 
@@ -122,7 +124,7 @@ def _headlines(page: pymupdf.Page) -> dict[str, Any]:
 
 
 def page_data(page: pymupdf.Page, page_count: int, toc_features: bool) -> dict[str, Any]:
-    """Everything the manifest needs for one page except renditions.
+    """Everything the manifest needs for one page except renditions (left empty).
 
     With `toc_features`, also the raw material for a built TOC (keys starting with "_",
     dropped from the manifest): headline candidates and, on the first pages, visual lines.
@@ -146,15 +148,15 @@ def page_data(page: pymupdf.Page, page_count: int, toc_features: bool) -> dict[s
         elif kind == pymupdf.LINK_URI and link.get("uri"):
             links.append({"rect": r, "uri": str(link["uri"])})
     label = page.get_label() or str(number)
-    data: dict[str, Any] = {
-        "number": number,
-        "label": label,
-        "width": round(rect.width, 2),
-        "height": round(rect.height, 2),
-        "text": reading_order_text(page, textpage),
-        "words": words,
-        "links": links,
-    }
+    data = PageManifest(
+        number=number,
+        label=label,
+        width=round(rect.width, 2),
+        height=round(rect.height, 2),
+        text=reading_order_text(page, textpage),
+        words=words,
+        links=links,
+    ).to_dict()  # its renditions are added by the child once rendered
     if toc_features:
         data["_fonts"] = _headlines(page)
         if number <= SOMMAIRE_SCAN_PAGES:

@@ -11,6 +11,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from magazine_app.ingest.manifest import TocItem
+
 MAX_ENTRIES = 2000
 COVER_TITLE = "Couverture"
 SOMMAIRE_RE = re.compile(
@@ -34,7 +36,7 @@ def normalise_levels(items: Iterable[tuple[int, str, int]]) -> list[dict[str, An
     prev = 0
     for level, title, page in items:
         level = max(1, min(int(level), prev + 1))
-        out.append({"level": level, "title": title, "page": page})
+        out.append(TocItem(level, title, page).to_dict())
         prev = level
     return out
 
@@ -157,4 +159,4 @@ def toc_from_headlines(pages: Sequence[dict[str, Any]]) -> list[dict]:
 def build_toc(pages: Sequence[dict[str, Any]], labels: Sequence[str]) -> list[dict[str, Any]]:
     """Built TOC, never empty: contents page, else headlines, else the cover."""
     toc = toc_from_sommaire(pages, labels) or toc_from_headlines(pages)
-    return toc or [{"level": 1, "title": COVER_TITLE, "page": 1}]
+    return toc or [TocItem(1, COVER_TITLE, 1).to_dict()]
