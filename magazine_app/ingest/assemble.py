@@ -9,23 +9,35 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from magazine_app.ingest.manifest import MANIFEST_NAME, MANIFEST_VERSION, PAGES_DIR
+from magazine_app.ingest.manifest import (
+    MANIFEST_NAME,
+    MANIFEST_VERSION,
+    PAGES_DIR,
+    TOC_BUILT,
+    TOC_FROM_OUTLINE,
+    Manifest,
+    TocItem,
+    page_file,
+    write_streamed,
+)
 from magazine_app.ingest.toc import build_toc
-
-PUBLIC_PAGE_KEYS = ("number", "label", "width", "height", "text", "words", "links", "renditions")
-
-
-def _page_file(out_dir: Path, number: int) -> Path:
-    return out_dir / PAGES_DIR / f"{number:04d}.json"
 
 
 def _read_page(out_dir: Path, number: int) -> dict[str, Any]:
-    with open(_page_file(out_dir, number), encoding="utf-8") as fh:
+    with open(page_file(out_dir, number), encoding="utf-8") as fh:
         return json.load(fh)
+
+
+def _pages(out_dir: Path, page_count: int, referenced: set[str]) -> Iterator[dict[str, Any]]:
+    """The page files in order, adding the rendition files each names to `referenced`."""
+    for n in range(1, page_count + 1):
+        page = _read_page(out_dir, n)
+        referenced.update(r["file"] for r in page["renditions"].values())
+        yield page
 
 
 def _toc_features(out_dir: Path, page_count: int) -> tuple[list[dict[str, Any]], list[str]]:
@@ -50,29 +62,25 @@ def write_manifest(
     """Write manifest.json atomically, then drop `.pages/` and unreferenced image files
     (left by a killed attempt whose retry produced different bytes)."""
     if outline:
-        toc, toc_source = outline, "outline"
+        toc, toc_source = outline, TOC_FROM_OUTLINE
     else:
         feats, labels = _toc_features(out_dir, page_count)
-        toc, toc_source = build_toc(feats, labels), "built"
+        toc, toc_source = build_toc(feats, labels), TOC_BUILT
         del feats
-    header = {
-        "version": MANIFEST_VERSION,
-        "source": {"sha256": source_sha256, "bytes": source_bytes},
-        "page_count": page_count,
-        "metadata": metadata,
-        "toc_source": toc_source,
-        "toc": toc,
-    }
+    header = Manifest(
+        version=MANIFEST_VERSION,
+        source_sha256=source_sha256,
+        source_bytes=source_bytes,
+        page_count=page_count,
+        metadata=metadata,
+        toc_source=toc_source,
+        toc=[TocItem.from_dict(t) for t in toc],
+        pages=[],
+    )
     referenced: set[str] = set()
     tmp = out_dir / (MANIFEST_NAME + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(header, ensure_ascii=False)[:-1] + ', "pages": [')
-        for n in range(1, page_count + 1):
-            page = _read_page(out_dir, n)
-            public = {k: page[k] for k in PUBLIC_PAGE_KEYS}
-            referenced.update(r["file"] for r in public["renditions"].values())
-            fh.write(("," if n > 1 else "") + json.dumps(public, ensure_ascii=False))
-        fh.write("]}")
+        write_streamed(fh, header, _pages(out_dir, page_count, referenced))
     os.replace(tmp, out_dir / MANIFEST_NAME)
     shutil.rmtree(out_dir / PAGES_DIR, ignore_errors=True)
     for name in rendition_names:

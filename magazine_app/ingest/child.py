@@ -1,8 +1,9 @@
 """The only process that runs PyMuPDF: `python -m magazine_app.ingest.child MODE ...`.
 
-Started by `supervisor.py` with a memory limit, in its own process group, so a MuPDF crash or
-hang costs one child, never the web or queue worker. It dies with the supervisor (lifeline.py):
-an orphan would keep writing into a staging folder nobody will read. Modes:
+Started by the supervisor (`spawn.py`) with a memory limit, in its own process group, so a
+MuPDF crash or hang costs one child, never the web or queue worker. It dies with the
+supervisor (lifeline.py): an orphan would keep writing into a staging folder nobody will
+read. Modes:
 
 * `validate PDF OPTIONS_JSON`: prints one JSON line `{"ok": true, "page_count", "metadata",
   "toc"}` or `{"ok": false, "code", "message"}`.
@@ -25,7 +26,7 @@ from typing import Any
 
 from magazine_app.core.lifeline import die_with_parent, parent_from_env
 from magazine_app.ingest.header import HEADER_SCAN, check_header
-from magazine_app.ingest.manifest import PAGES_DIR
+from magazine_app.ingest.manifest import PAGES_DIR, page_file
 
 _protocol: Any = None  # private copy of the original stdout, for JSON lines only
 
@@ -119,8 +120,7 @@ def render(
         from magazine_app.ingest.toc import clean_outline
 
         toc_features = not clean_outline(_outline(doc), count)
-    pages_dir = out_dir / PAGES_DIR
-    pages_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / PAGES_DIR).mkdir(parents=True, exist_ok=True)
     for line in sys.stdin:
         if not line.strip():
             continue
@@ -138,7 +138,7 @@ def render(
             code = "memory" if "malloc" in str(exc) or "memory" in str(exc) else "page_failed"
             _emit({"page": number, "error": str(exc)[:500], "code": code})
             return 3
-        target = pages_dir / f"{number:04d}.json"
+        target = page_file(out_dir, number)
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, target)

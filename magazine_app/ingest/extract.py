@@ -13,8 +13,29 @@ from typing import Any
 
 import pymupdf
 
+from magazine_app.ingest.manifest import PageManifest
+
 SOMMAIRE_SCAN_PAGES = 12  # the TOC builder looks for a contents page among the first pages
-HEADLINES_PER_PAGE = 3  # raw candidates kept per page (the builder keeps at most 2)
+# raw candidates kept per page: one more than toc.HEADLINES_KEPT_PER_PAGE, as the builder
+# drops those too long or without letters
+HEADLINES_PER_PAGE = 3
+# A text block wider than this share of the page spans the columns (a headline, a standfirst):
+# it cuts the page into bands, each read column by column, one band after the other.
+FULL_WIDTH_SHARE = 0.6
+# A block belongs to a column when they overlap horizontally over more than this share of the
+# narrower one: blocks of one column are offset by indents and drop caps, while blocks of
+# neighbouring columns do not overlap, or by a few points.
+COLUMN_OVERLAP_SHARE = 0.5
+# Two words sit on one visual line when their vertical centres are closer than this share
+# of the taller line height: words of one line are offset by a fraction of it (mixed sizes,
+# superscripts), consecutive lines by a whole line height or more.
+SAME_LINE_SHARE = 0.5
+# A horizontal gap wider than this share of the page width (~36 pt on A4, a dozen word
+# spaces) separates a contents title from its page number, in different blocks or columns.
+ENTRY_GAP_SHARE = 0.06
+# Consecutive lines of one block whose sizes (rounded to 0.1 pt) differ by less than this are
+# one headline set on several lines.
+SAME_SIZE_PT = 0.5
 
 
 def _norm(rect: pymupdf.Rect, w: float, h: float) -> list[float]:
@@ -44,7 +65,7 @@ def reading_order_text(page: pymupdf.Page, textpage: Any = None) -> str:
     blocks.sort(key=lambda rb: (rb[0].y0, rb[0].x0))
     bands: list[list[tuple[pymupdf.Rect, str]]] = [[]]
     for r, t in blocks:
-        if r.width > 0.6 * width:
+        if r.width > FULL_WIDTH_SHARE * width:
             bands.append([(r, t)])
             bands.append([])
         else:
@@ -55,7 +76,7 @@ def reading_order_text(page: pymupdf.Page, textpage: Any = None) -> str:
         for r, t in sorted(band, key=lambda rb: rb[0].x0):
             for col in columns:
                 overlap = min(col[1], r.x1) - max(col[0], r.x0)
-                if overlap > 0.5 * min(col[1] - col[0], r.width or 1.0):
+                if overlap > COLUMN_OVERLAP_SHARE * min(col[1] - col[0], r.width or 1.0):
                     col[0], col[1] = min(col[0], r.x0), max(col[1], r.x1)
                     col[2].append((r, t))
                     break
@@ -77,7 +98,7 @@ def _lines_from_words(words: list[list[Any]]) -> list[str]:
             last = lines[-1]
             ly = sum((x[1] + x[3]) / 2 for x in last) / len(last)
             lh = max(x[3] - x[1] for x in last)
-            if abs(cy - ly) < 0.5 * max(lh, w[3] - w[1]):
+            if abs(cy - ly) < SAME_LINE_SHARE * max(lh, w[3] - w[1]):
                 last.append(w)
                 continue
         lines.append([w])
@@ -86,7 +107,7 @@ def _lines_from_words(words: list[list[Any]]) -> list[str]:
         line.sort(key=lambda x: x[0])
         text = line[0][4]
         for prev, cur in pairwise(line):
-            text += (" | " if cur[0] - prev[2] > 0.06 else " ") + cur[4]
+            text += (" | " if cur[0] - prev[2] > ENTRY_GAP_SHARE else " ") + cur[4]
         out.append(text)
     return out
 
@@ -112,7 +133,7 @@ def _headlines(page: pymupdf.Page) -> dict[str, Any]:
     # merge consecutive lines of one block set in the same size (multi-line headlines)
     merged: list[list[Any]] = []
     for size, text, bno in lines:
-        if merged and merged[-1][2] == bno and abs(merged[-1][0] - size) < 0.5:
+        if merged and merged[-1][2] == bno and abs(merged[-1][0] - size) < SAME_SIZE_PT:
             merged[-1][1] += " " + text
         else:
             merged.append([size, text, bno])
@@ -122,7 +143,7 @@ def _headlines(page: pymupdf.Page) -> dict[str, Any]:
 
 
 def page_data(page: pymupdf.Page, page_count: int, toc_features: bool) -> dict[str, Any]:
-    """Everything the manifest needs for one page except renditions.
+    """Everything the manifest needs for one page except renditions (left empty).
 
     With `toc_features`, also the raw material for a built TOC (keys starting with "_",
     dropped from the manifest): headline candidates and, on the first pages, visual lines.
@@ -146,15 +167,15 @@ def page_data(page: pymupdf.Page, page_count: int, toc_features: bool) -> dict[s
         elif kind == pymupdf.LINK_URI and link.get("uri"):
             links.append({"rect": r, "uri": str(link["uri"])})
     label = page.get_label() or str(number)
-    data: dict[str, Any] = {
-        "number": number,
-        "label": label,
-        "width": round(rect.width, 2),
-        "height": round(rect.height, 2),
-        "text": reading_order_text(page, textpage),
-        "words": words,
-        "links": links,
-    }
+    data = PageManifest(
+        number=number,
+        label=label,
+        width=round(rect.width, 2),
+        height=round(rect.height, 2),
+        text=reading_order_text(page, textpage),
+        words=words,
+        links=links,
+    ).to_dict()  # its renditions are added by the child once rendered
     if toc_features:
         data["_fonts"] = _headlines(page)
         if number <= SOMMAIRE_SCAN_PAGES:

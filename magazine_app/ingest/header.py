@@ -8,7 +8,7 @@ defence in depth: no polyglot is stored that a later change could expose."""
 
 from __future__ import annotations
 
-from magazine_app.ingest.errors import IngestError
+from magazine_app.ingest.errors import IngestError, not_pdf
 
 HEADER_SCAN = 1024
 MAGIC = b"%PDF-"
@@ -35,8 +35,6 @@ def header_problem(head: bytes) -> str | None:
 
 def check_header(head: bytes) -> None:
     """Raise the IngestError of `header_problem`, if any."""
-    from magazine_app.ingest.errors import not_pdf
-
     problem = header_problem(head)
     if problem == HTML:
         raise IngestError(HTML, HTML_MESSAGE)

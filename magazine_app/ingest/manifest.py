@@ -1,19 +1,29 @@
 """The manifest: what ingestion produced, as dataclasses and as `manifest.json`.
 
 The JSON shape is a contract with the database code (the lead records it into Page/TocEntry
-rows), so keys are fixed here and nowhere else.
+rows), so keys are fixed here and nowhere else: the children build their pages, renditions
+and TOC entries with these dataclasses' `to_dict`, and assemble.py writes the file with
+`write_streamed`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
 PAGES_DIR = ".pages"  # per-page JSON written by the children, removed after assembly
+TOC_FROM_OUTLINE = "outline"  # `toc_source`: the PDF's own outline, cleaned
+TOC_BUILT = "built"  # `toc_source`: built from the pages (contents page, headlines)
+
+
+def page_file(out_dir: Path, number: int) -> Path:
+    """Where a child writes page `number` (1-based) for assemble.py to read back."""
+    return out_dir / PAGES_DIR / f"{number:04d}.json"
 
 
 @dataclass
@@ -91,6 +101,10 @@ class PageManifest:
         )
 
 
+# A page file holds these keys plus the TOC builder's raw features ("_fonts", "_lines").
+PAGE_KEYS = tuple(f.name for f in fields(PageManifest))
+
+
 @dataclass
 class Manifest:
     version: int
@@ -98,7 +112,7 @@ class Manifest:
     source_bytes: int
     page_count: int
     metadata: dict[str, Any]
-    toc_source: str  # "outline" or "built"
+    toc_source: str  # TOC_FROM_OUTLINE or TOC_BUILT
     toc: list[TocItem]
     pages: list[PageManifest]
 
@@ -125,6 +139,18 @@ class Manifest:
             toc=[TocItem.from_dict(t) for t in d.get("toc", [])],
             pages=[PageManifest.from_dict(p) for p in d.get("pages", [])],
         )
+
+
+def write_streamed(fh: IO[str], header: Manifest, pages: Iterable[dict[str, Any]]) -> None:
+    """Write `header` (its own `pages` ignored) then `pages`, page dicts cut to PAGE_KEYS, as
+    one manifest: a page at a time, so a 400-page issue is never held in memory whole."""
+    head = header.to_dict()
+    del head["pages"]  # the last key: the pages are streamed in its place
+    fh.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "pages": [')
+    for i, page in enumerate(pages):
+        public = {k: page[k] for k in PAGE_KEYS}
+        fh.write(("," if i else "") + json.dumps(public, ensure_ascii=False))
+    fh.write("]}")
 
 
 def load_manifest(folder: Path | str) -> Manifest:

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from magazine_app.ingest.manifest import Manifest
+from magazine_app.ingest.manifest import Manifest, Rendition
 
 MIME = {"WEBP": "image/webp", "JPEG": "image/jpeg", "AVIF": "image/avif", "PNG": "image/png"}
 EXT = {"WEBP": "webp", "JPEG": "jpg", "AVIF": "avif", "PNG": "png"}
@@ -172,13 +172,7 @@ def _rendered(dlist: Any, z: float) -> Iterator[Any]:
 def _entry(out_dir: Path, spec: RenditionSpec, number: int, image: Any) -> dict[str, Any]:
     data = encode(image, spec)
     rel = write_immutable(out_dir, spec.name, number, EXT[spec.fmt], data)
-    return {
-        "file": rel,
-        "width": image.width,
-        "height": image.height,
-        "bytes": len(data),
-        "mime": MIME[spec.fmt],
-    }
+    return Rendition(rel, image.width, image.height, len(data), MIME[spec.fmt]).to_dict()
 
 
 def render_page(page: Any, specs: tuple[RenditionSpec, ...], out_dir: Path, number: int) -> dict:

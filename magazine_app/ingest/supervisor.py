@@ -1,12 +1,8 @@
 """Run the PyMuPDF work in child processes and turn every outcome into a manifest or an error.
 
-Why child processes started with Popen (not threads, not multiprocessing): MuPDF may crash or
-hang on hostile input and PyMuPDF is not thread-safe; the caller may be a daemonic Huey worker
-(which may not fork multiprocessing children). Each child runs in its own process group under
-`RLIMIT_AS`, so a hang or crash is contained and killed with SIGKILL. A child also dies with
-its parent (lifeline.py: the child asks the kernel for SIGKILL when the thread that started it
-exits), so a `kill -9` of the worker never leaves a child rendering for nobody. That thread
-is the one calling run_ingest: call it from a thread that outlives the job.
+The children (started and ended by spawn.py, running child.py) are where PyMuPDF runs; here
+is the policy: one validation child first, then a pool of render children, timeouts,
+retries, progress, and the manifest at the end.
 
 Scheduling: pages are handed out one at a time over each child's stdin (a shared queue), which
 balances photo-heavy and text-only pages across workers better than fixed chunks and tells us
@@ -22,126 +18,28 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import resource
 import selectors
 import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from magazine_app.core.lifeline import PARENT_ENV
 from magazine_app.ingest import errors
 from magazine_app.ingest.assemble import write_manifest
 from magazine_app.ingest.errors import IngestError
 from magazine_app.ingest.header import HEADER_SCAN, check_header
 from magazine_app.ingest.manifest import MANIFEST_NAME, PAGES_DIR, Manifest, load_manifest
 from magazine_app.ingest.renditions import DEFAULT_RENDITIONS, RenditionSpec, renditions_with_widths
+from magazine_app.ingest.spawn import Child, failure
 from magazine_app.ingest.toc import clean_outline
 
-STDERR_TAIL = 4000
-_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-
-
-class _Child:
-    """One child process: line-buffered stdout, stderr spooled to a temp file."""
-
-    def __init__(self, command: Sequence[str], memory_limit_mb: int) -> None:
-        self.stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stderr_tail)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p
-        )
-        env[PARENT_ENV] = str(os.getpid())  # the child checks it after asking for PDEATHSIG
-        limit = memory_limit_mb * 1024 * 1024
-
-        def _limits() -> None:  # runs in the child between fork and exec
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-        self.proc = subprocess.Popen(
-            list(command),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.stderr,
-            preexec_fn=_limits,
-            start_new_session=True,
-            env=env,
-            bufsize=0,
-        )
-        os.set_blocking(self.proc.stdout.fileno(), False)
-        self.buffer = b""
-        self.page: int | None = None
-        self.since = time.monotonic()
-        self.killed = False
-
-    def send(self, page: int) -> None:
-        self.page = page
-        self.since = time.monotonic()
-        self.proc.stdin.write(f"{page}\n".encode())
-
-    def finish_input(self) -> None:
-        self.page = None
-        if not self.proc.stdin.closed:
-            with contextlib.suppress(BrokenPipeError):
-                self.proc.stdin.close()
-
-    def read_lines(self) -> tuple[list[dict[str, Any]], bool]:
-        """Available JSON lines and whether stdout reached EOF."""
-        eof = False
-        while True:
-            try:
-                chunk = os.read(self.proc.stdout.fileno(), 65536)
-            except BlockingIOError:
-                break
-            if not chunk:
-                eof = True
-                break
-            self.buffer += chunk
-        *lines, self.buffer = self.buffer.split(b"\n")
-        out = []
-        for raw in lines:
-            try:
-                out.append(json.loads(raw))
-            except ValueError:
-                print(f"ingest child wrote a non-JSON line: {raw[:200]!r}", file=sys.stderr)
-        return out, eof
-
-    def kill(self) -> None:
-        self.killed = True
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.reap()
-
-    def reap(self) -> int:
-        for stream in (self.proc.stdin, self.proc.stdout):
-            with contextlib.suppress(BrokenPipeError):
-                stream.close()
-        return self.proc.wait()
-
-    def stderr_tail(self) -> str:
-        self.stderr.seek(0, os.SEEK_END)
-        size = self.stderr.tell()
-        self.stderr.seek(max(0, size - STDERR_TAIL))
-        tail = self.stderr.read().decode("utf-8", "replace")
-        self.stderr.close()
-        return tail
-
-
-def _failure(child: _Child, page: int | None, memory_limit_mb: int) -> IngestError:
-    """Classify a child that died without reporting: memory exhaustion or crash."""
-    code = child.reap()
-    tail = child.stderr_tail()
-    detail = f"exit status {code}; stderr: {tail[-1000:]}"
-    if "MemoryError" in tail or "out of memory" in tail or "malloc" in tail:
-        return errors.memory(page, memory_limit_mb, detail)
-    return errors.crashed(page, detail)
+# How long the loops wait for a child's answer before they check the timeouts and call
+# on_tick again (run_ingest promises on_tick at least every half second).
+VALIDATE_WAIT_S = 0.5
+RENDER_WAIT_S = 0.2
 
 
 def _source_info(pdf_path: Path) -> tuple[str, int]:
@@ -167,7 +65,7 @@ def _validate(
     on_tick: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     opts = json.dumps({"max_pages": max_pages})
-    child = _Child([*cmd, "validate", str(pdf), opts], memory_limit_mb)
+    child = Child([*cmd, "validate", str(pdf), opts], memory_limit_mb)
     child.finish_input()
     deadline = time.monotonic() + timeout
     sel = selectors.DefaultSelector()
@@ -178,161 +76,162 @@ def _validate(
                 on_tick()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                child.kill()
                 raise errors.open_timeout(timeout)
-            sel.select(min(remaining, 0.5))
-            lines, eof = child.read_lines()
-            if lines:
-                result = lines[0]
-                child.reap()
-                child.stderr_tail()
-                if result.get("ok"):
-                    return result
-                if result.get("code") == "memory":
-                    raise errors.memory(None, memory_limit_mb, result.get("detail", ""))
-                raise IngestError(
-                    result["code"], result["message"], detail=result.get("detail", "")
-                )
+            sel.select(min(remaining, VALIDATE_WAIT_S))
+            messages, eof = child.read_messages()
+            if messages:
+                child.reap()  # it exits after its one answer
+                return _validation_answer(messages[0], memory_limit_mb)
             if eof:
-                raise _failure(child, None, memory_limit_mb)
+                raise failure(child, None, memory_limit_mb)
     finally:
         sel.close()
-        if child.proc.poll() is None:
-            child.kill()
+        child.stop()
 
 
-def _render_all(
-    cmd: Sequence[str],
-    pdf: Path,
-    out_dir: Path,
-    page_count: int,
-    options: dict[str, Any],
-    *,
-    workers: int,
-    page_timeout: float,
-    deadline: float,
-    total_timeout: float,
-    memory_limit_mb: int,
-    retries: int,
-    on_progress: Callable[[int, int], None] | None,
-    started: Sequence[_Child] = (),
-    on_tick: Callable[[], None] | None = None,
-) -> None:
-    """Feed pages to `workers` children until all are done; retry pages whose child died.
+def _validation_answer(answer: dict[str, Any], memory_limit_mb: int) -> dict[str, Any]:
+    """The validation child's findings, or the IngestError it reported."""
+    if answer.get("ok"):
+        return answer
+    if answer.get("code") == "memory":
+        raise errors.memory(None, memory_limit_mb, answer.get("detail", ""))
+    raise IngestError(answer["code"], answer["message"], detail=answer.get("detail", ""))
 
-    `started` are children launched earlier with the same arguments (see run_ingest)."""
-    args = render_args(cmd, pdf, out_dir, options)
-    pending = deque(range(1, page_count + 1))
-    attempts: dict[int, int] = {}
-    done = 0
-    sel = selectors.DefaultSelector()
-    children: list[_Child] = []
 
-    def start(child: _Child | None = None) -> None:
-        child = child or _Child(args, memory_limit_mb)
-        children.append(child)
-        sel.register(child.proc.stdout, selectors.EVENT_READ, child)
-        feed(child)
+class _Pool:
+    """The render children of one ingestion and the pages they still owe.
 
-    def feed(child: _Child) -> None:
-        if pending:
-            with contextlib.suppress(
-                BrokenPipeError
-            ):  # the child died; its EOF is handled by the main loop
-                child.send(pending.popleft())
-        else:
-            child.finish_input()
+    Every page is pending, in flight with exactly one child, or done. A child that dies,
+    stalls past `page_timeout` or reports a failed page is ended, and its page goes back to
+    the front of the queue for a new child, at most `retries` times per page; then that
+    page's error ends the ingestion. Only an answer about the page in flight counts."""
 
-    def drop(child: _Child) -> None:
-        sel.unregister(child.proc.stdout)
-        children.remove(child)
+    def __init__(
+        self,
+        args: Sequence[str],
+        page_count: int,
+        *,
+        memory_limit_mb: int,
+        page_timeout: float,
+        retries: int,
+        on_progress: Callable[[int, int], None] | None,
+    ) -> None:
+        self.args = list(args)
+        self.page_count = page_count
+        self.memory_limit_mb = memory_limit_mb
+        self.page_timeout = page_timeout
+        self.retries = retries
+        self.on_progress = on_progress
+        self.pending = deque(range(1, page_count + 1))
+        self.failures: dict[int, int] = {}  # page -> attempts that failed
+        self.done = 0
+        self.children: list[Child] = []
+        self.selector = selectors.DefaultSelector()
 
-    def retry_or_raise(child: _Child, exc: IngestError) -> None:
-        page = child.page
-        drop(child)
-        if page is None:
-            raise exc
-        attempts[page] = attempts.get(page, 0) + 1
-        if attempts[page] > retries:
-            raise exc
-        pending.appendleft(page)
-        start()
-
-    try:
-        early = list(started)
-        for _ in range(max(1, min(workers, page_count))):
-            start(early.pop(0) if early else None)
-        _stop(early)  # more children than pages
-        while done < page_count:
+    def run(
+        self,
+        started: Sequence[Child],
+        workers: int,
+        deadline: float,
+        total_timeout: float,
+        on_tick: Callable[[], None] | None,
+    ) -> None:
+        """Keep up to `workers` children busy until every page is done. `started` are
+        children already launched with `args` (see run_ingest): they are used first."""
+        spare = list(started)
+        for _ in range(max(1, min(workers, self.page_count))):
+            self.start(spare.pop(0) if spare else None)
+        for child in spare:  # more children than pages
+            child.stop()
+        while self.done < self.page_count:
             if on_tick is not None:
                 on_tick()
             now = time.monotonic()
             if now > deadline:
                 raise errors.total_timeout(total_timeout)
-            for child in list(children):
-                if child.page is not None and now - child.since > page_timeout:
-                    page = child.page
-                    child.kill()
-                    child.stderr_tail()
-                    retry_or_raise(child, errors.page_timeout(page, page_timeout))
-            for key, _ in sel.select(timeout=0.2):
-                child = key.data
-                lines, eof = child.read_lines()
-                for msg in lines:
-                    if msg.get("done"):
-                        done += 1
-                        if on_progress is not None:
-                            on_progress(done, page_count)
-                        feed(child)
-                    elif "error" in msg:
-                        page = int(msg["page"])
-                        child.page = page
-                        detail = str(msg.get("error", ""))
-                        if msg.get("code") == "memory":
-                            exc = errors.memory(page, memory_limit_mb, detail)
-                        else:
-                            exc = errors.page_failed(page, detail)
-                        child.kill()
-                        child.stderr_tail()
-                        retry_or_raise(child, exc)
-                        eof = False
-                        break
-                else:
-                    if eof:
-                        if child.page is None and not pending:
-                            child.reap()
-                            child.stderr_tail()
-                            drop(child)
-                        else:
-                            retry_or_raise(child, _failure(child, child.page, memory_limit_mb))
-            if not children and done < page_count:
-                start()  # children exited cleanly while pages remain (should not happen)
-    finally:
-        for child in list(children):
-            if child.proc.poll() is None:
-                child.kill()
-            else:
-                child.reap()
-            if not child.stderr.closed:
-                child.stderr.close()
-        sel.close()
+            self.reap(now)
+            for key, _ in self.selector.select(timeout=RENDER_WAIT_S):
+                self._read(key.data)
 
+    def start(self, child: Child | None = None) -> None:
+        """Put `child`, or a new one, to work on the next pending page."""
+        child = child or Child(self.args, self.memory_limit_mb)
+        self.children.append(child)
+        self.selector.register(child.proc.stdout, selectors.EVENT_READ, child)
+        self.feed(child)
 
-def _stop(children: Sequence[_Child]) -> None:
-    """Kill children that are still running and release their stderr files."""
-    for child in children:
-        if child.proc.poll() is None:
-            child.kill()
+    def feed(self, child: Child) -> None:
+        """Hand `child` the next pending page, or tell it there is none left (it exits)."""
+        if self.pending:
+            with contextlib.suppress(BrokenPipeError):  # it died: its EOF is read later
+                child.send(self.pending.popleft())
         else:
-            child.reap()
-        if not child.stderr.closed:
-            child.stderr.close()
+            child.finish_input()
 
+    def retry(self, child: Child, exc: IngestError) -> None:
+        """Take the ended `child` out of the pool and give its page to a new child, or
+        raise `exc` when that page has no retry left."""
+        self._drop(child)
+        page = child.page
+        if page is None:
+            raise exc
+        self.failures[page] = self.failures.get(page, 0) + 1
+        if self.failures[page] > self.retries:
+            raise exc
+        self.pending.appendleft(page)
+        self.start()
 
-def render_args(
-    cmd: Sequence[str], pdf: Path, out_dir: Path, options: Mapping[str, Any]
-) -> list[str]:
-    return [*cmd, "render", str(pdf), str(out_dir), json.dumps(options)]
+    def reap(self, now: float) -> None:
+        """End the children whose page has run longer than `page_timeout`."""
+        for child in list(self.children):
+            if child.page is not None and now - child.since > self.page_timeout:
+                child.stop()
+                self.retry(child, errors.page_timeout(child.page, self.page_timeout))
+
+    def close(self) -> None:
+        """Stop every child still in the pool."""
+        for child in self.children:
+            child.stop()
+        self.selector.close()
+
+    def _read(self, child: Child) -> None:
+        messages, eof = child.read_messages()
+        for msg in messages:
+            self._handle(child, msg)
+            if child not in self.children:  # it reported a failed page and was ended
+                return
+        if eof:
+            self._ended(child)
+
+    def _handle(self, child: Child, msg: dict[str, Any]) -> None:
+        """Act on one answer: `{"page": n, "done": true}` or `{"page": n, "error", "code"}`."""
+        if child.page is None or msg.get("page") != child.page:
+            print(f"ingest child answered {msg!r:.200} while on page {child.page}", file=sys.stderr)
+        elif msg.get("done"):
+            self.done += 1
+            if self.on_progress is not None:
+                self.on_progress(self.done, self.page_count)
+            self.feed(child)
+        elif "error" in msg:
+            detail = str(msg["error"])
+            if msg.get("code") == "memory":
+                exc = errors.memory(child.page, self.memory_limit_mb, detail)
+            else:
+                exc = errors.page_failed(child.page, detail)
+            child.stop()
+            self.retry(child, exc)
+
+    def _ended(self, child: Child) -> None:
+        """`child` closed its stdout: a clean exit once its input is finished, else a crash."""
+        if child.page is None:
+            child.stop()
+            self._drop(child)
+        else:
+            self.retry(child, failure(child, child.page, self.memory_limit_mb))
+
+    def _drop(self, child: Child) -> None:
+        self.selector.unregister(child.proc.stdout)
+        self.children.remove(child)
 
 
 def _cleanup(out_dir: Path, specs: Sequence[RenditionSpec]) -> None:
@@ -376,8 +275,8 @@ def run_ingest(
     # validation child runs, and get their first page only once validation succeeded.
     # Without "toc_features" they decide it from the outline with clean_outline, as below.
     options = {"renditions": [s.to_dict() for s in specs]}
-    args = render_args(cmd, pdf_path, out_dir, options)
-    early = [_Child(args, memory_limit_mb) for _ in range(max(1, workers))]
+    args = [*cmd, "render", str(pdf_path), str(out_dir), json.dumps(options)]
+    early = [Child(args, memory_limit_mb) for _ in range(max(1, workers))]
     try:
         info = _validate(
             cmd, pdf_path, max_pages, min(page_timeout, total_timeout), memory_limit_mb, on_tick
@@ -386,22 +285,16 @@ def run_ingest(
         outline = clean_outline(info.get("toc", []), page_count)
         if on_progress is not None:
             on_progress(0, page_count)
-        _render_all(
-            cmd,
-            pdf_path,
-            out_dir,
+        pool = _Pool(
+            args,
             page_count,
-            options,
-            workers=workers,
-            page_timeout=page_timeout,
-            deadline=deadline,
-            total_timeout=total_timeout,
             memory_limit_mb=memory_limit_mb,
+            page_timeout=page_timeout,
             retries=retries,
             on_progress=on_progress,
-            started=early,
-            on_tick=on_tick,
         )
+        with contextlib.closing(pool):
+            pool.run(early, workers, deadline, total_timeout, on_tick)
         write_manifest(
             out_dir,
             source_sha256=sha,
@@ -413,8 +306,7 @@ def run_ingest(
         )
         return load_manifest(out_dir)
     except BaseException:
-        _stop(early)  # before the cleanup: a live child could recreate `.pages/`
+        for child in early:  # before the cleanup: a live child could recreate `.pages/`
+            child.stop()
         _cleanup(out_dir, specs)
         raise
-    finally:
-        _stop(early)

@@ -11,6 +11,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from magazine_app.ingest.manifest import TocItem
+
 MAX_ENTRIES = 2000
 COVER_TITLE = "Couverture"
 SOMMAIRE_RE = re.compile(
@@ -22,10 +24,23 @@ LEADER_RE = re.compile(r"[\s.·…_\-–|]+")
 HEADLINE_RATIO = 1.5  # headline size / body size
 MAX_HEADLINE_CHARS = 120  # longer "headlines" are notices or pull quotes, not titles
 MIN_SOMMAIRE_ENTRIES = 3
+# A title has at least this many letters: "12", "p." or "—" left by a layout is no title.
+MIN_TITLE_LETTERS = 3
+TITLE_MAX_CHARS = 300  # what TocEntry.title holds (models/catalog.py)
+# Up to this many headlines per page become entries (a page may open two short articles), the
+# second one only when set nearly as large as the first: smaller, it is a deck or subtitle.
+HEADLINES_KEPT_PER_PAGE = 2
+SECOND_HEADLINE_RATIO = 0.9
+# A headline found on more pages than this is a running head or the masthead, not an article.
+MAX_HEADLINE_REPEATS = 3
 
 
 def _clean_title(title: Any) -> str:
     return re.sub(r"\s+", " ", str(title or "")).strip()
+
+
+def _letters(text: str) -> int:
+    return len(re.findall(r"[^\W\d_]", text))
 
 
 def normalise_levels(items: Iterable[tuple[int, str, int]]) -> list[dict[str, Any]]:
@@ -34,7 +49,7 @@ def normalise_levels(items: Iterable[tuple[int, str, int]]) -> list[dict[str, An
     prev = 0
     for level, title, page in items:
         level = max(1, min(int(level), prev + 1))
-        out.append({"level": level, "title": title, "page": page})
+        out.append(TocItem(level, title, page).to_dict())
         prev = level
     return out
 
@@ -61,7 +76,7 @@ def clean_outline(raw: Sequence[Sequence[Any]], page_count: int) -> list[dict[st
         if key in seen:
             continue
         seen.add(key)
-        kept.append((level, title[:300], page))
+        kept.append((level, title[:TITLE_MAX_CHARS], page))
     return normalise_levels(kept)
 
 
@@ -92,7 +107,7 @@ def _entries_from_lines(lines: Sequence[str], labels: Sequence[str]) -> list[tup
                 continue
             num_s, title = (m.group(1), m.group(2)) if number_first else (m.group(2), m.group(1))
             title = LEADER_RE.sub(" ", title).strip(" |")
-            if len(re.findall(r"[^\W\d_]", title)) < 3:
+            if _letters(title) < MIN_TITLE_LETTERS:
                 continue
             page = _page_from_number(int(num_s), labels)
             if page is not None:
@@ -140,21 +155,21 @@ def toc_from_headlines(pages: Sequence[dict[str, Any]]) -> list[dict]:
             (size, _clean_title(text))
             for size, text in (p.get("_fonts") or {}).get("headlines", [])
             if size >= HEADLINE_RATIO * body
-            and len(re.findall(r"[^\W\d_]", str(text))) >= 3
+            and _letters(str(text)) >= MIN_TITLE_LETTERS
             and len(_clean_title(text)) <= MAX_HEADLINE_CHARS
         ]
         if not heads:
             continue
         top = heads[0][0]
-        for size, text in heads[:2]:
-            if size >= 0.9 * top:
+        for size, text in heads[:HEADLINES_KEPT_PER_PAGE]:
+            if size >= SECOND_HEADLINE_RATIO * top:
                 candidates.append((p["number"], size, text[:200]))
     counts = Counter(t.casefold() for _, _, t in candidates)
-    repeats = {t for t, n in counts.items() if n > 3}  # running heads, mastheads
+    repeats = {t for t, n in counts.items() if n > MAX_HEADLINE_REPEATS}
     return normalise_levels((1, t, n) for n, _, t in candidates if t.casefold() not in repeats)
 
 
 def build_toc(pages: Sequence[dict[str, Any]], labels: Sequence[str]) -> list[dict[str, Any]]:
     """Built TOC, never empty: contents page, else headlines, else the cover."""
     toc = toc_from_sommaire(pages, labels) or toc_from_headlines(pages)
-    return toc or [{"level": 1, "title": COVER_TITLE, "page": 1}]
+    return toc or [TocItem(1, COVER_TITLE, 1).to_dict()]
