@@ -48,14 +48,16 @@ def test_hung_page_times_out_and_is_named(five_pages, tmp_path, no_leftover_chil
             five_pages,
             out,
             sizes=FAST_SIZES,
-            page_timeout=1.5,
+            # Opening the PDF is timed with the same limit: 3 s leaves a child's start-up
+            # (about 1.5 s on a loaded 2-core machine) out of what is measured.
+            page_timeout=3,
             retries=1,
             child_command=[sys.executable, DOUBLE, "hang", "3"],
         )
     assert info.value.code == "timeout"
     assert info.value.page == 3
-    assert info.value.message == "La page 3 a dépassé le temps de traitement (1.5 s)."
-    assert time.monotonic() - started < 10
+    assert info.value.message == "La page 3 a dépassé le temps de traitement (3 s)."
+    assert time.monotonic() - started < 15
     assert sorted(p.name for p in out.iterdir()) == []  # partial output removed
     assert len(set(pages_given()[3])) == 2  # the hung page was retried once, by a new child
 
