@@ -405,18 +405,18 @@ def test_two_simultaneous_identical_purchases_act_once(app, api_key, make_issue_
 
     from flask.testing import FlaskClient
 
-    from magazine_app.subscriptions import operations as subscriptions
+    from magazine_app.catalog import queries
 
     make_issue_row()
     db.session.commit()
     barrier = threading.Barrier(2, timeout=10)
-    real_issue_by_number = subscriptions.issue_by_number
+    real_find_issue = queries.find_issue
 
     def synchronised(*args):
         barrier.wait()  # both requests have looked the key up and found nothing
-        return real_issue_by_number(*args)
+        return real_find_issue(*args)
 
-    monkeypatch.setattr(subscriptions, "issue_by_number", synchronised)
+    monkeypatch.setattr(queries, "find_issue", synchronised)
     results: list = []
 
     def post() -> None:

@@ -36,7 +36,7 @@ def fast(app):
 def _register(tmp_path: Path, pages: int = 6, number: int = 228, **kw) -> Issue:
     pdf = magazine_pdf(tmp_path / f"m{number}-{pages}.pdf", pages, **kw)
     issue = register_issue(
-        publication_by_slug("challenge"), number, pdf, period_label="Du 11 au 17"
+        publication_by_slug("challenge"), number, pdf, actor=None, period_label="Du 11 au 17"
     )
     db.session.commit()
     return issue
@@ -74,7 +74,7 @@ def test_job_records_pages_toc_and_progress(fast, tmp_path) -> None:
 def test_broken_pdf_fails_with_reason_and_leaves_nothing(fast, tmp_path) -> None:
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.4\n%%EOF\n")
-    issue = register_issue(publication_by_slug("challenge"), 300, broken)
+    issue = register_issue(publication_by_slug("challenge"), 300, broken, actor=None)
     db.session.commit()
     outcome = run_ingest_job(issue.id)
     db.session.refresh(issue)
@@ -89,7 +89,7 @@ def test_broken_pdf_fails_with_reason_and_leaves_nothing(fast, tmp_path) -> None
 
 def test_corpus_password_pdf_fails_clearly(fast) -> None:
     pdf = shared_path("corpus", "broken", "pypdf-libreoffice-writer-password.pdf")
-    issue = register_issue(publication_by_slug("challenge"), 301, pdf)
+    issue = register_issue(publication_by_slug("challenge"), 301, pdf, actor=None)
     db.session.commit()
     run_ingest_job(issue.id)
     db.session.refresh(issue)
@@ -117,7 +117,7 @@ def test_reprocessing_replaces_cleanly(fast, tmp_path) -> None:
     db.session.refresh(issue)
     first_version = issue.rendition_dir
     pdf = magazine_pdf(tmp_path / "v2.pdf", 4, outline=False, title="v2")
-    register_issue(publication_by_slug("challenge"), issue.number, pdf, replace=True)
+    register_issue(publication_by_slug("challenge"), issue.number, pdf, actor=None, replace=True)
     db.session.commit()
     assert run_ingest_job(issue.id).ok
     db.session.refresh(issue)
@@ -227,7 +227,7 @@ def test_worker_consumes_a_queued_job_and_survives_sigterm(app_config, tmp_path)
 
         upgrade()
         issue = register_issue(
-            publication_by_slug("challenge"), 800, magazine_pdf(tmp_path / "w.pdf", 3)
+            publication_by_slug("challenge"), 800, magazine_pdf(tmp_path / "w.pdf", 3), actor=None
         )
         db.session.commit()
         issue_id = issue.id

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from magazine_app.catalog import operations as editorial
+from magazine_app.catalog import operations
 from magazine_app.core.extensions import db
 from magazine_app.models import AuditEvent, Issue, Subscription, utcnow
 from tests.staff_fixtures import (  # noqa: F401
@@ -202,14 +202,14 @@ def test_publish_schedule_unpublish_with_local_time(staff_client, make_issue) ->
     reader_url = f"/lire/challenge/{issue.number}"
     assert staff_client.application.test_client().get(reader_url).status_code == 404
 
-    local = editorial.utc_to_local(utcnow() + timedelta(days=2)).replace(second=0, microsecond=0)
+    local = operations.utc_to_local(utcnow() + timedelta(days=2)).replace(second=0, microsecond=0)
     staff_client.post(
         f"{base}/programmer",
         data={"csrf_token": token, "publish_at": local.strftime("%Y-%m-%dT%H:%M")},
     )
     db.session.refresh(issue)
-    assert issue.publish_at == editorial.local_to_utc(local)
-    assert editorial.publication_state(issue, utcnow()) == "scheduled"
+    assert issue.publish_at == operations.local_to_utc(local)
+    assert operations.publication_state(issue, utcnow()) == "scheduled"
     assert staff_client.application.test_client().get(reader_url).status_code == 404
     page = staff_client.get(base).get_data(as_text=True)
     assert local.strftime("%d/%m/%Y à %H:%M") in page
@@ -355,7 +355,7 @@ def test_check_number_endpoint(staff_client, make_issue) -> None:  # noqa: F811
 def test_local_time_follows_casablanca_rules(app, when) -> None:
     """UTC+1, except during Ramadan (UTC+0): zoneinfo, not a fixed offset."""
     local = datetime.fromisoformat(when)
-    utc = editorial.local_to_utc(local)
+    utc = operations.local_to_utc(local)
     expected = {"2026-03-01T12:00": 12, "2026-07-01T12:00": 11}[when]
     assert utc.hour == expected
-    assert editorial.utc_to_local(utc) == local
+    assert operations.utc_to_local(utc) == local

@@ -15,13 +15,12 @@ from magazine_app.subscriptions import csv_import
 from magazine_app.subscriptions import operations as subscriptions
 from magazine_app.subscriptions.csv_import import Outcome
 from magazine_app.subscriptions.operations import (
-    PurchaseConflict,
     StaleVersion,
     SubscriptionError,
-    grant,
     plan_by_code,
     upsert_by_billing_reference,
 )
+from magazine_app.subscriptions.purchases import PurchaseConflict, purchase_issue
 
 pytest_plugins = ["tests.api_fixtures"]
 pytestmark = pytest.mark.usefixtures("app")
@@ -32,6 +31,11 @@ NOW = datetime(2022, 3, 1, 12, 0)
 
 def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
+
+
+def grant(user, plan, starts_on, ends_on, **kw):
+    """A grant from the command line (no staff member)."""
+    return subscriptions.grant(user, plan, starts_on, ends_on, actor=None, **kw)
 
 
 def _upsert(**kw):
@@ -70,11 +74,11 @@ def test_revoke_ends_today_and_extend_reopens(make_user, make_issue_row) -> None
     user = make_user()
     issue = make_issue_row()
     sub = grant(user, plan_by_code("challenge-1an"), date(2022, 1, 1), date(2022, 12, 31))
-    subscriptions.revoke(sub, today=TODAY)
+    subscriptions.revoke(sub, actor=None, today=TODAY)
     assert (sub.status, sub.ends_on) == (SubscriptionStatus.EXPIRED, TODAY)
     assert access_for(user, issue, NOW).level is Level.PREVIEW
     assert subscriptions.current_subscriptions(user, TODAY) == []
-    subscriptions.extend(sub, date(2023, 1, 31))
+    subscriptions.extend(sub, date(2023, 1, 31), actor=None)
     assert sub.status is SubscriptionStatus.ACTIVE and sub.ends_on == date(2023, 1, 31)
     assert subscriptions.current_subscriptions(user, TODAY) == [sub]
 
@@ -194,14 +198,14 @@ def test_upsert_validation(kw, code) -> None:
 def test_purchase_issue_is_idempotent_and_refuses_conflicts(make_user, make_issue_row) -> None:
     user, other = make_user(), make_user()
     issue = make_issue_row()
-    purchase, created = subscriptions.purchase_issue(user, issue, "ch_1")
+    purchase, created = purchase_issue(user, issue, "ch_1")
     assert created and access_for(user, issue, datetime.now()).reason.value == "purchased"
-    assert subscriptions.purchase_issue(user, issue, "ch_1") == (purchase, False)
+    assert purchase_issue(user, issue, "ch_1") == (purchase, False)
     with pytest.raises(PurchaseConflict) as info:
-        subscriptions.purchase_issue(user, issue, "ch_2")
+        purchase_issue(user, issue, "ch_2")
     assert info.value.code == "already_purchased"
     with pytest.raises(PurchaseConflict) as info:
-        subscriptions.purchase_issue(other, issue, "ch_1")
+        purchase_issue(other, issue, "ch_1")
     assert info.value.code == "billing_reference_conflict"
     assert _count(Purchase) == 1
 
@@ -228,7 +232,8 @@ def test_import_reports_each_row_and_applies_good_ones(make_user) -> None:
     grant(existing, plan_by_code("challenge-1an"), date(2022, 1, 1), date(2022, 6, 30))
     db.session.commit()
     reports = csv_import.import_subscribers(
-        [
+        actor=None,
+        rows=[
             _row(),
             _row(email="b@example.com", ends_on="2022-12-31"),
             _row(email="c@example.com", plan="inconnu"),
@@ -239,7 +244,7 @@ def test_import_reports_each_row_and_applies_good_ones(make_user) -> None:
             _row(email="g@example.com", billing_reference="ref-9"),
             _row(email="h@example.com", billing_reference="ref-9"),
             _row(),
-        ]
+        ],
     )
     db.session.commit()
     outcomes = [(r.line, r.outcome) for r in reports]
@@ -272,14 +277,14 @@ def test_import_row_failing_in_the_database_is_rolled_back_alone(monkeypatch) ->
 
     real_apply = subscription_import._apply
 
-    def flaky(data):
-        result = real_apply(data)
+    def flaky(data, actor):
+        result = real_apply(data, actor)
         if data.email == "boom@example.com":
             raise IntegrityError("INSERT", {}, Exception("simulated"))
         return result
 
     monkeypatch.setattr(subscription_import, "_apply", flaky)
-    reports = csv_import.import_subscribers([_row(email="boom@example.com"), _row()])
+    reports = csv_import.import_subscribers([_row(email="boom@example.com"), _row()], actor=None)
     db.session.commit()
     assert [r.outcome for r in reports] == [Outcome.REFUSED, Outcome.CREATED]
     assert set(db.session.scalars(select(User.email))) == {"a@example.com"}
@@ -298,8 +303,8 @@ def test_my_subscription_page(client, auth, make_user, make_issue_row) -> None:
         today + timedelta(days=335),
     )
     old = grant(user, plan_by_code("challenge-auto-1an"), date(2020, 1, 1), date(2020, 12, 31))
-    subscriptions.revoke(old, today=date(2020, 12, 31))
-    subscriptions.purchase_issue(user, make_issue_row("challenge", 300), "ch_300")
+    subscriptions.revoke(old, actor=None, today=date(2020, 12, 31))
+    purchase_issue(user, make_issue_row("challenge", 300), "ch_300")
     db.session.commit()
     assert client.get("/compte/abonnement").status_code == 302  # login required
     auth.login("lectrice@example.com")

@@ -30,6 +30,17 @@ def publication_by_slug(slug: str) -> Publication | None:
     return db.session.scalar(select(Publication).where(Publication.slug == slug))
 
 
+def find_issue(publication: Publication | str, number: int) -> Issue | None:
+    """Issue `number` of a publication (given as a row, or by its slug as in a URL or an
+    API call), published or not: what readers may see is the gate's decision."""
+    stmt = select(Issue).where(Issue.number == number)
+    if isinstance(publication, Publication):
+        stmt = stmt.where(Issue.publication_id == publication.id)
+    else:
+        stmt = stmt.join(Issue.publication).where(Publication.slug == publication)
+    return db.session.scalar(stmt)
+
+
 def published_filter(now: datetime):
     """The one SQL condition for "readers can see this issue" (mirrors Issue.is_published)."""
     return (
@@ -59,6 +70,25 @@ def published_issues(publication: Publication, now: datetime) -> list[Issue]:
             select(Issue)
             .where(Issue.publication_id == publication.id, published_filter(now))
             .order_by(Issue.release_date.desc().nulls_last(), Issue.number.desc())
+        )
+    )
+
+
+# The staff list shows the newest issues; older ones are reached by publication filter.
+STAFF_LIST_LIMIT = 200
+
+
+def staff_issues(publication_slug: str | None = None) -> list[Issue]:
+    """The issues of the staff dashboard, every state included, newest first (undated
+    ones, just uploaded, on top)."""
+    stmt = select(Issue).join(Issue.publication)
+    if publication_slug:
+        stmt = stmt.where(Publication.slug == publication_slug)
+    return list(
+        db.session.scalars(
+            stmt.order_by(Issue.release_date.desc().nulls_first(), Issue.id.desc()).limit(
+                STAFF_LIST_LIMIT
+            )
         )
     )
 
