@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from magazine_app import storage
-from magazine_app.catalog import operations
+from magazine_app.catalog import operations, queries
 from magazine_app.core import audit
 from magazine_app.core.extensions import db
 from magazine_app.models import IssueStatus, utcnow
@@ -116,6 +116,37 @@ def test_audit_record_and_listing(app, make_user) -> None:
     assert [e.summary for e in page.events] == ["a@b.c : formule", "Challenge N°2"]
     only = audit.events("issue.publish")
     assert only.total == 3 and all(e.actor_email == user.email for e in only.events)
+
+
+def test_audit_line_without_a_staff_member_says_where_it_came_from(app, make_user) -> None:
+    cli = audit.record(audit.Via.CLI, "subscription.grant", "a@b.c : formule")
+    api = audit.record(audit.Via.API, "subscription.billing", "a@b.c : formule", None, {"x": 1})
+    job = audit.record(None, "issue.job_abandoned", "Challenge N°1")
+    staff = audit.record(make_user(role="staff"), "issue.publish", "Challenge N°1")
+    assert (cli.actor_id, cli.actor_email, cli.details) == (None, "", {"via": "cli"})
+    assert api.details == {"x": 1, "via": "api"}
+    assert job.details == {} and "via" not in staff.details and staff.actor_id is not None
+
+
+def test_find_issue_by_publication_or_slug(app, make_issue) -> None:
+    issue = make_issue(number=228)
+    make_issue("challenge-auto", number=228)
+    assert queries.find_issue("challenge", 228) is issue
+    assert queries.find_issue(issue.publication, 228) is issue
+    assert queries.find_issue("challenge", 229) is None
+    assert queries.find_issue("nope", 228) is None
+
+
+def test_staff_list_is_bounded_newest_first(app, make_issue, monkeypatch) -> None:
+    from datetime import date
+
+    old = make_issue(number=1, release_date=date(2020, 1, 1))
+    new = make_issue(number=2, release_date=date(2022, 1, 1))
+    auto = make_issue("challenge-auto", number=3, release_date=date(2021, 1, 1))
+    assert queries.staff_issues() == [new, auto, old]
+    assert queries.staff_issues("challenge-auto") == [auto]
+    monkeypatch.setattr(queries, "STAFF_LIST_LIMIT", 1)
+    assert queries.staff_issues() == [new]
 
 
 def test_bar_chart_escapes_and_scales() -> None:

@@ -253,6 +253,8 @@ def test_publishing_is_refused_before_processing_is_done(staff_client, make_issu
     refused = follow(staff_client, f"{base}/supprimer", data={"csrf_token": token})
     assert "en cours de traitement" in refused.get_data(as_text=True)
     assert db.session.get(Issue, issue.id) is not None
+    # The operations refused: they wrote no audit line.
+    assert db.session.scalars(select(AuditEvent)).all() == []
 
 
 def test_delete_asks_then_removes_rows_and_files(app, staff_client, make_issue) -> None:  # noqa: F811
@@ -337,6 +339,20 @@ def test_admin_sees_the_audit_log(client, auth, admin_user, make_issue) -> None:
     assert "Numéro publié" in page and "admin@challenge.ma" in page
     filtered = client.get("/redaction/journal?action=issue.delete").get_data(as_text=True)
     assert "Aucune action" in filtered
+    # A change from the command line says so where the console names its staff member.
+    operations.unpublish(issue, actor=None)
+    db.session.commit()
+    page = client.get("/redaction/journal?action=issue.unpublish").get_data(as_text=True)
+    assert "Numéro dépublié" in page and "Ligne de commande" in page
+
+
+def test_subscriber_search_takes_wildcards_literally(staff_client, make_user) -> None:  # noqa: F811
+    make_user("amina_b@example.com", name="Amina")
+    make_user("aminab@example.com", name="100% lecteur")
+    found = staff_client.get("/redaction/abonnes?q=AMINA_").get_data(as_text=True)
+    assert "amina_b@example.com" in found and "aminab@example.com" not in found
+    percent = staff_client.get("/redaction/abonnes?q=%25").get_data(as_text=True)
+    assert "aminab@example.com" in percent and "amina_b@example.com" not in percent
 
 
 def test_check_number_endpoint(staff_client, make_issue) -> None:  # noqa: F811

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from magazine_app.access import Level, access_for
 from magazine_app.core.extensions import db
-from magazine_app.models import Purchase, Subscription, SubscriptionStatus, User
+from magazine_app.models import AuditEvent, Purchase, Subscription, SubscriptionStatus, User
 from magazine_app.subscriptions import csv_import
 from magazine_app.subscriptions import operations as subscriptions
 from magazine_app.subscriptions.csv_import import Outcome
@@ -31,6 +31,10 @@ NOW = datetime(2022, 3, 1, 12, 0)
 
 def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _actions() -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
 def grant(user, plan, starts_on, ends_on, **kw):
@@ -68,6 +72,7 @@ def test_grant_opens_the_covered_publication_only(make_user, make_issue_row) -> 
 def test_grant_refuses_end_before_start(make_user) -> None:
     with pytest.raises(SubscriptionError, match="précède"):
         grant(make_user(), plan_by_code("challenge-1an"), date(2022, 2, 1), date(2022, 1, 1))
+    assert _count(Subscription) == 0 and _actions() == []
 
 
 def test_revoke_ends_today_and_extend_reopens(make_user, make_issue_row) -> None:
@@ -78,9 +83,12 @@ def test_revoke_ends_today_and_extend_reopens(make_user, make_issue_row) -> None
     assert (sub.status, sub.ends_on) == (SubscriptionStatus.EXPIRED, TODAY)
     assert access_for(user, issue, NOW).level is Level.PREVIEW
     assert subscriptions.current_subscriptions(user, TODAY) == []
-    subscriptions.extend(sub, date(2023, 1, 31), actor=None)
+    assert subscriptions.extend(sub, TODAY, actor=None) is False  # same end: stays ended
+    assert sub.status is SubscriptionStatus.EXPIRED
+    assert subscriptions.extend(sub, date(2023, 1, 31), actor=None) is True
     assert sub.status is SubscriptionStatus.ACTIVE and sub.ends_on == date(2023, 1, 31)
     assert subscriptions.current_subscriptions(user, TODAY) == [sub]
+    assert _actions() == ["subscription.grant", "subscription.revoke", "subscription.extend"]
 
 
 def test_entitlements_say_what_can_be_read(make_user) -> None:
@@ -145,6 +153,7 @@ def test_upsert_identical_replay_is_a_no_op(make_user) -> None:
     assert again.subscription.id == first.subscription.id
     assert again.subscription.updated_at == stamp
     assert _count(Subscription) == 1 and _count(User) == 1
+    assert _actions() == ["subscription.billing"]  # the replay changed nothing: no line
 
 
 @pytest.mark.parametrize(
@@ -189,7 +198,7 @@ def test_upsert_validation(kw, code) -> None:
     with pytest.raises(SubscriptionError) as info:
         _upsert(**kw)
     assert info.value.code == code
-    assert _count(User) == 0
+    assert _count(User) == 0 and _actions() == []
 
 
 # --------------------------------------------------------------------------- purchases
@@ -207,7 +216,7 @@ def test_purchase_issue_is_idempotent_and_refuses_conflicts(make_user, make_issu
     with pytest.raises(PurchaseConflict) as info:
         purchase_issue(other, issue, "ch_1")
     assert info.value.code == "billing_reference_conflict"
-    assert _count(Purchase) == 1
+    assert _count(Purchase) == 1 and _actions() == ["purchase.record"]
 
 
 # --------------------------------------------------------------------------- CSV import
@@ -268,6 +277,9 @@ def test_import_reports_each_row_and_applies_good_ones(make_user) -> None:
     emails = set(db.session.scalars(select(User.email)))
     assert emails == {"a@example.com", "b@example.com", "g@example.com"}
     assert _count(Subscription) == 3
+    # A line per row that created or changed a subscription; the refused rows' lines went
+    # with their savepoints, the unchanged row wrote none.
+    assert _actions() == ["subscription.grant"] + ["subscription.import"] * 3
 
 
 def test_import_row_failing_in_the_database_is_rolled_back_alone(monkeypatch) -> None:
@@ -288,6 +300,11 @@ def test_import_row_failing_in_the_database_is_rolled_back_alone(monkeypatch) ->
     db.session.commit()
     assert [r.outcome for r in reports] == [Outcome.REFUSED, Outcome.CREATED]
     assert set(db.session.scalars(select(User.email))) == {"a@example.com"}
+    # boom's row was audited before it failed: its line went with its savepoint.
+    lines = db.session.scalars(select(AuditEvent)).all()
+    assert [(e.action, e.summary.split(" : ")[0]) for e in lines] == [
+        ("subscription.import", "a@example.com")
+    ]
 
 
 # --------------------------------------------------------------------------- pages
