@@ -178,11 +178,11 @@ def measure(browser: Any, url: str, done_js: str, mbps: float, latency: float) -
 def default_pdf(slug: str, number: int) -> Path:
     sys.path.insert(0, str(ROOT))
     from magazine_app import create_app, storage
-    from magazine_app.catalog import reading
+    from magazine_app.catalog import queries
 
     app = create_app()
     with app.app_context():
-        issue = reading.find_issue(slug, number)
+        issue = queries.find_issue(slug, number)
         if issue is None or not issue.source_path:
             raise SystemExit(f"no issue {slug} N°{number} with an original PDF in this instance")
         return storage.resolve(issue.source_path)

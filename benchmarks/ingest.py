@@ -196,7 +196,7 @@ def ingest_once(pdf: Path, tmp: Path, workers: int | None) -> dict[str, Any]:
         publication = catalog.publication_by_slug("challenge") or catalog.publications()[0]
         cpu0 = _cpu_s()
         start = time.perf_counter()
-        issue = register.register_issue(publication, 1, pdf)
+        issue = register.register_issue(publication, 1, pdf, actor=None)
         db.session.commit()
         outcome = ingest.run_ingest_job(issue.id)
         wall = time.perf_counter() - start

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from magazine_app.core.extensions import db, limiter
 from magazine_app.models import (
     ApiClient,
+    AuditEvent,
     IdempotencyRecord,
     Purchase,
     Subscription,
@@ -37,6 +38,14 @@ URL = "/api/v1/subscriptions/sub_A1"
 
 def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _audit(action: str) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        )
+    )
 
 
 def _error(response) -> str:
@@ -87,6 +96,41 @@ def test_last_used_is_recorded(api) -> None:
     api.get("/api/v1/plans")
     db.session.refresh(row)
     assert row.last_used_at == first  # at most once a minute
+
+
+def test_a_write_records_the_key_use_with_its_change_only(api) -> None:
+    """A write commits once: its change and the key's last use together. A refused write
+    commits nothing, its use included."""
+    row = db.session.scalar(select(ApiClient))
+    refused = api.put(URL, json={**BODY, "plan": "platine"})
+    assert refused.status_code == 422
+    db.session.refresh(row)
+    assert row.last_used_at is None
+    assert api.put(URL, json=BODY).status_code == 201
+    db.session.refresh(row)
+    assert row.last_used_at is not None and utcnow() - row.last_used_at < timedelta(seconds=5)
+
+
+def test_each_request_commits_at_most_once(api, monkeypatch) -> None:
+    """The app's own commits (the test client commits too): a write's change and the
+    key's use go in one, a read commits the use alone, and only once a minute."""
+    import traceback
+
+    real_commit = db.session.commit
+    ours: list[str] = []
+
+    def counting() -> None:
+        frames = [f for f in traceback.extract_stack() if "/magazine_app/" in f.filename]
+        if frames:
+            ours.append(frames[-1].name)
+        real_commit()
+
+    monkeypatch.setattr(db.session, "commit", counting)
+    assert api.put(URL, json=BODY).status_code == 201
+    assert ours == ["commit"]  # transactions.commit, from the view
+    ours.clear()
+    api.get("/api/v1/plans")  # the PUT just recorded the use: nothing to commit
+    assert ours == []
 
 
 def test_openapi_document_is_public(client) -> None:
@@ -173,6 +217,12 @@ def test_put_creates_then_replays_identically(api, outbox) -> None:
     assert replay.get_json()["subscription"] == sub
     assert replay.get_json()["created"] is False
     assert _count(Subscription) == 1 and _count(User) == 1 and len(outbox()) == 1
+    # Audited once, as the billing API's change (no staff member); the replay changed
+    # nothing and wrote no line.
+    (line,) = _audit("subscription.billing")
+    assert line.actor_id is None and line.details["via"] == "api"
+    assert line.target_type == "subscription" and line.details["created"] is True
+    assert line.summary.startswith("nadia@example.com : Pack Challenge + Auto du ")
 
 
 def test_put_newer_version_updates(api) -> None:
@@ -181,6 +231,7 @@ def test_put_newer_version_updates(api) -> None:
     assert response.status_code == 200
     assert response.get_json()["subscription"]["status"] == "cancelled"
     assert db.session.scalar(select(Subscription.status)) is SubscriptionStatus.CANCELLED
+    assert [e.details["created"] for e in _audit("subscription.billing")] == [True, False]
 
 
 @pytest.mark.parametrize(
@@ -201,6 +252,7 @@ def test_put_stale_version_changes_nothing(api, change) -> None:
     db.session.expire_all()
     after = db.session.scalar(select(Subscription))
     assert (after.status, after.ends_on, after.version, after.updated_at) == snapshot
+    assert len(_audit("subscription.billing")) == 1  # the stored change's, not the refusal's
 
 
 @pytest.mark.parametrize(
@@ -224,6 +276,23 @@ def test_put_validation_errors_are_422_and_change_nothing(api, body, code, outbo
     response = api.put(URL, json=body)
     assert response.status_code == 422 and _error(response) == code
     assert _count(Subscription) == 0 and _count(User) == 0 and outbox() == []
+    assert _count(AuditEvent) == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"plan": "platine"}, "plan"),
+        ({"status": "paused"}, "status"),
+        ({"ends_on": "2000-01-01"}, "ends_on"),
+    ],
+)
+def test_the_domain_refusals_name_the_field(api, change, field) -> None:
+    """Checked once, by upsert_by_billing_reference; the API answers them as it answers
+    its own shape errors (422, details.field)."""
+    response = api.put(URL, json={**BODY, **change})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"] == {"field": field}
 
 
 def test_put_needs_json(api) -> None:
@@ -347,9 +416,12 @@ def test_purchase_replayed_with_the_same_key_acts_once(api, make_issue_row, outb
     assert replay.status_code == 201
     assert replay.get_json() == first.get_json()
     assert replay.headers["Idempotent-Replayed"] == "true"
-    # Acted once: one purchase, one account, one record, one e-mail.
+    # Acted once: one purchase, one account, one record, one e-mail, one audit line.
     assert _count(Purchase) == 1 and _count(User) == 1 and _count(IdempotencyRecord) == 1
     assert len(outbox()) == 1
+    (line,) = _audit("purchase.record")
+    assert line.details["via"] == "api" and line.target_type == "purchase"
+    assert line.summary == "karim@example.com : Challenge N°228"
     user = db.session.scalar(select(User))
     from magazine_app.access import Reason, access_for
 
@@ -376,7 +448,7 @@ def test_same_purchase_with_a_new_key_is_a_no_op_200(api, make_issue_row) -> Non
         headers={"Idempotency-Key": "c"},
     )
     assert conflict.status_code == 409 and _error(conflict) == "already_purchased"
-    assert _count(Purchase) == 1
+    assert _count(Purchase) == 1 and len(_audit("purchase.record")) == 1
 
 
 @pytest.mark.parametrize(
@@ -428,18 +500,18 @@ def test_two_simultaneous_identical_purchases_act_once(app, api_key, make_issue_
 
     from flask.testing import FlaskClient
 
-    from magazine_app.subscriptions import operations as subscriptions
+    from magazine_app.catalog import queries
 
     make_issue_row()
     db.session.commit()
     barrier = threading.Barrier(2, timeout=10)
-    real_issue_by_number = subscriptions.issue_by_number
+    real_find_issue = queries.find_issue
 
     def synchronised(*args):
         barrier.wait()  # both requests have looked the key up and found nothing
-        return real_issue_by_number(*args)
+        return real_find_issue(*args)
 
-    monkeypatch.setattr(subscriptions, "issue_by_number", synchronised)
+    monkeypatch.setattr(queries, "find_issue", synchronised)
     results: list = []
 
     def post() -> None:

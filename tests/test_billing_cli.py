@@ -9,6 +9,7 @@ from sqlalchemy import select
 from magazine_app.core.extensions import db
 from magazine_app.models import (
     ApiClient,
+    AuditEvent,
     Subscription,
     SubscriptionStatus,
     User,
@@ -30,6 +31,12 @@ def _subs(email: str) -> list[Subscription]:
             .where(User.email == email)
         )
     )
+
+
+def _audit() -> list[tuple[str, str | None, int | None]]:
+    """(action, via, target id) of every audit line, oldest first."""
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+    return [(e.action, e.details.get("via"), e.target_id) for e in events]
 
 
 def test_grant_list_revoke(runner, make_user) -> None:
@@ -63,6 +70,17 @@ def test_grant_list_revoke(runner, make_user) -> None:
     assert sub.status is SubscriptionStatus.EXPIRED and sub.ends_on == local_date(utcnow())
     again = runner.invoke(args=["subscriptions", "revoke", "abonne@example.com"])
     assert again.exit_code == 1 and "no current subscription" in again.output
+    # Audited as the console's grant and revoke are, from the command line.
+    assert _audit() == [
+        ("subscription.grant", "cli", sub.id),
+        ("subscription.revoke", "cli", sub.id),
+    ]
+    grant_line = db.session.scalar(select(AuditEvent))
+    assert grant_line.actor_id is None and grant_line.actor_email == ""
+    assert (
+        grant_line.summary
+        == "abonne@example.com : Pack Challenge + Auto du 01/01/2022 au 31/12/2030"
+    )
 
 
 def test_revoke_only_the_named_plan(runner, make_user) -> None:
@@ -116,6 +134,7 @@ def test_grant_errors(runner, make_user) -> None:
     )
     assert backwards.exit_code == 1 and "précède" in backwards.output
     assert _subs("x@example.com") == []
+    assert _audit() == []  # a refused grant leaves no line
 
 
 def test_grant_create_sends_a_welcome_link(app, runner, outbox) -> None:
@@ -155,6 +174,7 @@ def test_import_prints_a_report_and_fails_when_a_row_is_refused(runner, tmp_path
     assert result.exit_code == 0, result.output
     assert "line 2: a@example.com created (account created)" in result.output
     assert "2 row(s): 2 created, 0 updated, 0 unchanged, 0 refused" in result.output
+    assert [(action, via) for action, via, _ in _audit()] == [("subscription.import", "cli")] * 2
 
     mixed = tmp_path / "mixed.csv"
     mixed.write_text(
@@ -169,6 +189,8 @@ def test_import_prints_a_report_and_fails_when_a_row_is_refused(runner, tmp_path
     assert "line 3: c@example.com refused: plan : formule inconnue « inconnu »." in result.output
     assert db.session.scalar(select(User).where(User.email == "c@example.com")) is None
     assert [s.ends_on for s in _subs("a@example.com")] == [date(2023, 6, 30)]
+    # The updated row has its line; the refused one has none.
+    assert [action for action, _, _ in _audit()] == ["subscription.import"] * 3
 
 
 def test_import_refuses_a_file_without_required_columns(runner, tmp_path) -> None:

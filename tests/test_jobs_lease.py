@@ -40,7 +40,9 @@ def fast(app):
 
 def _register(tmp_path: Path, pages: int = 6, number: int = 228) -> Issue:
     pdf = magazine_pdf(tmp_path / f"m{number}-{pages}.pdf", pages)
-    issue = register_issue(publication_by_slug("challenge"), number, pdf, period_label="Du 1er")
+    issue = register_issue(
+        publication_by_slug("challenge"), number, pdf, actor=None, period_label="Du 1er"
+    )
     db.session.commit()
     return issue
 
@@ -291,7 +293,7 @@ def test_kill_9_of_the_consumer_leaves_no_orphan_and_one_ingestion(app_config, t
         from flask_migrate import upgrade
 
         upgrade()
-        issue_id = register_issue(publication_by_slug("challenge"), 900, pdf).id
+        issue_id = register_issue(publication_by_slug("challenge"), 900, pdf, actor=None).id
         db.session.commit()
         queue.enqueue("ingest_issue", issue_id)
         db.session.remove()

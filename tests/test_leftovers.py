@@ -22,7 +22,10 @@ from tests.pdfs import magazine_pdf
 
 def _issue(tmp_path: Path, number: int, status: IssueStatus, **kw) -> Issue:
     issue = register_issue(
-        publication_by_slug("challenge"), number, magazine_pdf(tmp_path / f"{number}.pdf", 2)
+        publication_by_slug("challenge"),
+        number,
+        magazine_pdf(tmp_path / f"{number}.pdf", 2),
+        actor=None,
     )
     issue.status = status
     for key, value in kw.items():
@@ -106,7 +109,7 @@ def test_the_sweep_is_a_scheduled_huey_task(app, tmp_path) -> None:
 def test_a_new_issue_gets_the_configured_free_pages(app, tmp_path) -> None:
     app.config["PREVIEW_PAGES"] = 2
     issue = register_issue(
-        publication_by_slug("challenge"), 11, magazine_pdf(tmp_path / "p.pdf", 4)
+        publication_by_slug("challenge"), 11, magazine_pdf(tmp_path / "p.pdf", 4), actor=None
     )
     assert issue.preview_pages == 2
 
@@ -114,7 +117,7 @@ def test_a_new_issue_gets_the_configured_free_pages(app, tmp_path) -> None:
 def test_reprocessing_keeps_zero_preview_pages(app, tmp_path) -> None:
     app.config["INGEST_SIZES"] = TEST_SIZES
     issue = register_issue(
-        publication_by_slug("challenge"), 10, magazine_pdf(tmp_path / "p.pdf", 4)
+        publication_by_slug("challenge"), 10, magazine_pdf(tmp_path / "p.pdf", 4), actor=None
     )
     db.session.commit()
     assert run_ingest_job(issue.id).ok
@@ -122,7 +125,11 @@ def test_reprocessing_keeps_zero_preview_pages(app, tmp_path) -> None:
     issue.preview_pages = 0  # staff: no free page
     db.session.commit()
     register_issue(
-        publication_by_slug("challenge"), 10, magazine_pdf(tmp_path / "p2.pdf", 5), replace=True
+        publication_by_slug("challenge"),
+        10,
+        magazine_pdf(tmp_path / "p2.pdf", 5),
+        actor=None,
+        replace=True,
     )
     db.session.commit()
     assert run_ingest_job(issue.id).ok

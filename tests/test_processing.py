@@ -7,18 +7,20 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from magazine_app import storage
+from magazine_app.access import is_published
 from magazine_app.catalog.queries import publication_by_slug
 from magazine_app.catalog.register import register_issue
 from magazine_app.core.extensions import db
 from magazine_app.jobs.ingest import run_ingest_job
 from magazine_app.jobs.leases import INTERRUPTED, recover_stale_jobs
-from magazine_app.models import Issue, IssueStatus, Page, TocEntry
+from magazine_app.models import AuditEvent, Issue, IssueStatus, Page, TocEntry
 from tests.conftest import TEST_SIZES, shared_path
 from tests.pdfs import magazine_pdf
 from tests.servers import consumer_env
@@ -36,10 +38,16 @@ def fast(app):
 def _register(tmp_path: Path, pages: int = 6, number: int = 228, **kw) -> Issue:
     pdf = magazine_pdf(tmp_path / f"m{number}-{pages}.pdf", pages, **kw)
     issue = register_issue(
-        publication_by_slug("challenge"), number, pdf, period_label="Du 11 au 17"
+        publication_by_slug("challenge"), number, pdf, actor=None, period_label="Du 11 au 17"
     )
     db.session.commit()
     return issue
+
+
+def _audit() -> list[tuple[str, str | None]]:
+    """(action, via) of every audit line, oldest first."""
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+    return [(e.action, e.details.get("via")) for e in events]
 
 
 def _no_staging() -> bool:
@@ -74,7 +82,7 @@ def test_job_records_pages_toc_and_progress(fast, tmp_path) -> None:
 def test_broken_pdf_fails_with_reason_and_leaves_nothing(fast, tmp_path) -> None:
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.4\n%%EOF\n")
-    issue = register_issue(publication_by_slug("challenge"), 300, broken)
+    issue = register_issue(publication_by_slug("challenge"), 300, broken, actor=None)
     db.session.commit()
     outcome = run_ingest_job(issue.id)
     db.session.refresh(issue)
@@ -89,7 +97,7 @@ def test_broken_pdf_fails_with_reason_and_leaves_nothing(fast, tmp_path) -> None
 
 def test_corpus_password_pdf_fails_clearly(fast) -> None:
     pdf = shared_path("corpus", "broken", "pypdf-libreoffice-writer-password.pdf")
-    issue = register_issue(publication_by_slug("challenge"), 301, pdf)
+    issue = register_issue(publication_by_slug("challenge"), 301, pdf, actor=None)
     db.session.commit()
     run_ingest_job(issue.id)
     db.session.refresh(issue)
@@ -117,7 +125,7 @@ def test_reprocessing_replaces_cleanly(fast, tmp_path) -> None:
     db.session.refresh(issue)
     first_version = issue.rendition_dir
     pdf = magazine_pdf(tmp_path / "v2.pdf", 4, outline=False, title="v2")
-    register_issue(publication_by_slug("challenge"), issue.number, pdf, replace=True)
+    register_issue(publication_by_slug("challenge"), issue.number, pdf, actor=None, replace=True)
     db.session.commit()
     assert run_ingest_job(issue.id).ok
     db.session.refresh(issue)
@@ -132,11 +140,14 @@ def test_reprocessing_replaces_cleanly(fast, tmp_path) -> None:
 
 
 def test_duplicate_number_refused_without_replace(fast, tmp_path) -> None:
-    from magazine_app.catalog.register import ProcessingError
+    from magazine_app.catalog.register import DuplicateIssue
 
-    _register(tmp_path, number=500)
-    with pytest.raises(ProcessingError, match="existe déjà"):
+    first = _register(tmp_path, number=500)
+    with pytest.raises(DuplicateIssue, match="Challenge N°500 existe déjà") as info:
         _register(tmp_path, number=500)
+    assert info.value.issue is first
+    db.session.rollback()
+    assert _audit() == [("issue.upload", "cli")]  # the refusal wrote no line
 
 
 def test_stale_jobs_recovered_then_failed_after_bounded_attempts(fast, tmp_path) -> None:
@@ -186,8 +197,38 @@ def test_cli_ingest_prints_summary_and_publishes(fast, runner, tmp_path) -> None
     assert last.startswith("5 pages, ") and " TOC entries, " in last and last.endswith(" MB")
     issue = db.session.scalar(select(Issue).where(Issue.number == 2))
     assert issue.publish_at is not None and issue.status is IssueStatus.READY
+    # Registered and published through the console's operations, hence audited like them.
+    assert _audit() == [("issue.upload", "cli"), ("issue.publish", "cli")]
     listing = runner.invoke(args=["issues", "list"]).output
-    assert "challenge-auto" in listing and "ready" in listing and "published" in listing
+    assert "challenge-auto" in listing and "ready" in listing
+    assert listing.rstrip().endswith(" published")
+
+
+def test_cli_list_says_the_publication_state(fast, runner, tmp_path) -> None:
+    draft = _register(tmp_path, pages=2, number=10)
+    scheduled = _register(tmp_path, pages=2, number=11)
+    scheduled.publish_at = datetime(2099, 1, 2, 3, 4)
+    db.session.commit()
+    lines = runner.invoke(args=["issues", "list"]).output.splitlines()
+    by_id = {int(line.split()[0]): line for line in lines}
+    assert by_id[draft.id].endswith(" draft")
+    assert by_id[scheduled.id].endswith(" scheduled 2099-01-02 03:04")
+
+
+def test_demo_publishes_through_publish_now(fast, runner, tmp_path, monkeypatch) -> None:
+    """`flask demo` registers, ingests, then publishes each issue with the console's
+    operation (its READY check and its audit line), not by setting publish_at."""
+    from magazine_app.cli import demo
+
+    def one_issue():
+        yield _register(tmp_path, pages=2, number=20)
+
+    monkeypatch.setattr(demo, "register_demo_issues", one_issue)
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    issue = db.session.scalar(select(Issue).where(Issue.number == 20))
+    assert is_published(issue, datetime.now(UTC).replace(tzinfo=None))
+    assert ("issue.publish", "cli") in _audit()
 
 
 def test_cli_ingest_failure_exits_non_zero(fast, runner, tmp_path) -> None:
@@ -198,6 +239,7 @@ def test_cli_ingest_failure_exits_non_zero(fast, runner, tmp_path) -> None:
     )
     assert result.exit_code == 1
     assert "Ce fichier n'est pas un PDF." in result.output
+    assert _audit() == []
     unknown = runner.invoke(
         args=["issues", "ingest", str(bad), "--publication", "nope", "--number", "1"]
     )
@@ -227,7 +269,7 @@ def test_worker_consumes_a_queued_job_and_survives_sigterm(app_config, tmp_path)
 
         upgrade()
         issue = register_issue(
-            publication_by_slug("challenge"), 800, magazine_pdf(tmp_path / "w.pdf", 3)
+            publication_by_slug("challenge"), 800, magazine_pdf(tmp_path / "w.pdf", 3), actor=None
         )
         db.session.commit()
         issue_id = issue.id

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from magazine_app.catalog import operations as editorial
+from magazine_app.catalog import operations
 from magazine_app.core.extensions import db
 from magazine_app.models import Issue, IssueStatus, utcnow
 from tests.conftest import TEST_PASSWORD, shared_path
@@ -95,7 +95,7 @@ def test_upload_progress_toc_schedule_publish_kiosk(page, staff_server, staff_us
 
     # Schedule for tomorrow: not in the kiosk yet.
     page.get_by_role("link", name="Vue d'ensemble").click()
-    tomorrow = editorial_local(app, utcnow() + timedelta(days=1))
+    tomorrow = local_input(app, utcnow() + timedelta(days=1))
     page.get_by_label("Date et heure de publication").fill(tomorrow)
     page.get_by_role("button", name="Programmer").click()
     expect(page.get_by_text("Publication programmée le")).to_be_visible()
@@ -111,9 +111,9 @@ def test_upload_progress_toc_schedule_publish_kiosk(page, staff_server, staff_us
     expect(page.locator(".kiosk")).to_contain_text("N°228")
 
 
-def editorial_local(app, utc) -> str:
+def local_input(app, utc) -> str:
     with app.app_context():
-        return editorial.utc_to_local(utc).strftime("%Y-%m-%dT%H:%M")
+        return operations.utc_to_local(utc).strftime("%Y-%m-%dT%H:%M")
 
 
 def test_broken_pdf_shows_the_failure_reason(page, staff_server, staff_user) -> None:  # noqa: F811

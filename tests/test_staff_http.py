@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from magazine_app.access import is_published
-from magazine_app.catalog import operations as editorial
+from magazine_app.catalog import operations
 from magazine_app.core.extensions import db
 from magazine_app.models import AuditEvent, Issue, Subscription, utcnow
 from tests.staff_fixtures import (  # noqa: F401
@@ -215,14 +215,14 @@ def test_publish_schedule_unpublish_with_local_time(staff_client, make_issue) ->
     reader_url = f"/lire/challenge/{issue.number}"
     assert staff_client.application.test_client().get(reader_url).status_code == 404
 
-    local = editorial.utc_to_local(utcnow() + timedelta(days=2)).replace(second=0, microsecond=0)
+    local = operations.utc_to_local(utcnow() + timedelta(days=2)).replace(second=0, microsecond=0)
     staff_client.post(
         f"{base}/programmer",
         data={"csrf_token": token, "publish_at": local.strftime("%Y-%m-%dT%H:%M")},
     )
     db.session.refresh(issue)
-    assert issue.publish_at == editorial.local_to_utc(local)
-    assert editorial.publication_state(issue, utcnow()) == "scheduled"
+    assert issue.publish_at == operations.local_to_utc(local)
+    assert operations.publication_state(issue, utcnow()) == "scheduled"
     assert staff_client.application.test_client().get(reader_url).status_code == 404
     page = staff_client.get(base).get_data(as_text=True)
     assert local.strftime("%d/%m/%Y à %H:%M") in page
@@ -266,6 +266,8 @@ def test_publishing_is_refused_before_processing_is_done(staff_client, make_issu
     refused = follow(staff_client, f"{base}/supprimer", data={"csrf_token": token})
     assert "en cours de traitement" in refused.get_data(as_text=True)
     assert db.session.get(Issue, issue.id) is not None
+    # The operations refused: they wrote no audit line.
+    assert db.session.scalars(select(AuditEvent)).all() == []
 
 
 def test_delete_asks_then_removes_rows_and_files(app, staff_client, make_issue) -> None:  # noqa: F811
@@ -350,6 +352,20 @@ def test_admin_sees_the_audit_log(client, auth, admin_user, make_issue) -> None:
     assert "Numéro publié" in page and "admin@challenge.ma" in page
     filtered = client.get("/redaction/journal?action=issue.delete").get_data(as_text=True)
     assert "Aucune action" in filtered
+    # A change from the command line says so where the console names its staff member.
+    operations.unpublish(issue, actor=None)
+    db.session.commit()
+    page = client.get("/redaction/journal?action=issue.unpublish").get_data(as_text=True)
+    assert "Numéro dépublié" in page and "Ligne de commande" in page
+
+
+def test_subscriber_search_takes_wildcards_literally(staff_client, make_user) -> None:  # noqa: F811
+    make_user("amina_b@example.com", name="Amina")
+    make_user("aminab@example.com", name="100% lecteur")
+    found = staff_client.get("/redaction/abonnes?q=AMINA_").get_data(as_text=True)
+    assert "amina_b@example.com" in found and "aminab@example.com" not in found
+    percent = staff_client.get("/redaction/abonnes?q=%25").get_data(as_text=True)
+    assert "aminab@example.com" in percent and "amina_b@example.com" not in percent
 
 
 def test_check_number_endpoint(staff_client, make_issue) -> None:  # noqa: F811
@@ -368,7 +384,7 @@ def test_check_number_endpoint(staff_client, make_issue) -> None:  # noqa: F811
 def test_local_time_follows_casablanca_rules(app, when) -> None:
     """UTC+1, except during Ramadan (UTC+0): zoneinfo, not a fixed offset."""
     local = datetime.fromisoformat(when)
-    utc = editorial.local_to_utc(local)
+    utc = operations.local_to_utc(local)
     expected = {"2026-03-01T12:00": 12, "2026-07-01T12:00": 11}[when]
     assert utc.hour == expected
-    assert editorial.utc_to_local(utc) == local
+    assert operations.utc_to_local(utc) == local

@@ -61,6 +61,9 @@ def test_upload_registers_processes_and_records(app, staff_client, small_pdf) ->
     assert not list((storage_root(app) / "staging").rglob("*.part"))
     event = db.session.scalar(select(AuditEvent))
     assert event.action == "issue.upload" and event.actor_email == "redac@challenge.ma"
+    size = round(event.details["bytes"] / 1024)
+    assert event.summary == f"Challenge N°228 (numero-228.pdf, {size} Ko)"
+    assert event.details["sha256"] == issue.source_sha256 and "via" not in event.details
 
 
 def test_upload_without_javascript_uses_the_form_token(staff_client, small_pdf) -> None:  # noqa: F811
@@ -122,7 +125,12 @@ def test_same_number_is_refused_same_file_is_warned(app, staff_client, small_pdf
     again = post_upload(staff_client, small_pdf)
     assert again.status_code == 409
     assert "Challenge N°228 existe déjà" in again.get_json()["error"]
+    first = db.session.scalar(select(Issue))
+    assert again.get_json()["fields"] == {
+        "number": [f"Ce numéro existe déjà (/redaction/numeros/{first.id})."]
+    }
     assert stored_files(storage_root(app)) == files_before
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == 1  # the refusal's: none
     same_file = post_upload(staff_client, small_pdf, number=229)
     assert same_file.status_code == 201
     assert same_file.get_json()["warnings"] == [

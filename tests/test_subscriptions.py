@@ -10,18 +10,24 @@ from sqlalchemy import func, select
 
 from magazine_app.access import Level, access_for
 from magazine_app.core.extensions import db
-from magazine_app.models import Purchase, Subscription, SubscriptionStatus, User, local_date
+from magazine_app.models import (
+    AuditEvent,
+    Purchase,
+    Subscription,
+    SubscriptionStatus,
+    User,
+    local_date,
+)
 from magazine_app.subscriptions import csv_import, entitlements
 from magazine_app.subscriptions import operations as subscriptions
 from magazine_app.subscriptions.csv_import import Outcome
 from magazine_app.subscriptions.operations import (
-    PurchaseConflict,
     StaleVersion,
     SubscriptionError,
-    grant,
     plan_by_code,
     upsert_by_billing_reference,
 )
+from magazine_app.subscriptions.purchases import PurchaseConflict, purchase_issue
 
 pytest_plugins = ["tests.api_fixtures"]
 pytestmark = pytest.mark.usefixtures("app")
@@ -32,6 +38,15 @@ NOW = datetime(2022, 3, 1, 12, 0)
 
 def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _actions() -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def grant(user, plan, starts_on, ends_on, **kw):
+    """A grant from the command line (no staff member)."""
+    return subscriptions.grant(user, plan, starts_on, ends_on, actor=None, **kw)
 
 
 def _upsert(**kw):
@@ -64,19 +79,23 @@ def test_grant_opens_the_covered_publication_only(make_user, make_issue_row) -> 
 def test_grant_refuses_end_before_start(make_user) -> None:
     with pytest.raises(SubscriptionError, match="précède"):
         grant(make_user(), plan_by_code("challenge-1an"), date(2022, 2, 1), date(2022, 1, 1))
+    assert _count(Subscription) == 0 and _actions() == []
 
 
 def test_revoke_ends_today_and_extend_reopens(make_user, make_issue_row) -> None:
     user = make_user()
     issue = make_issue_row()
     sub = grant(user, plan_by_code("challenge-1an"), date(2022, 1, 1), date(2022, 12, 31))
-    subscriptions.revoke(sub, today=TODAY)
+    subscriptions.revoke(sub, actor=None, today=TODAY)
     assert (sub.status, sub.ends_on) == (SubscriptionStatus.EXPIRED, TODAY)
     assert access_for(user, issue, NOW).level is Level.PREVIEW
     assert entitlements.current_subscriptions(user, TODAY) == []
-    subscriptions.extend(sub, date(2023, 1, 31))
+    assert subscriptions.extend(sub, TODAY, actor=None) is False  # same end: stays ended
+    assert sub.status is SubscriptionStatus.EXPIRED
+    assert subscriptions.extend(sub, date(2023, 1, 31), actor=None) is True
     assert sub.status is SubscriptionStatus.ACTIVE and sub.ends_on == date(2023, 1, 31)
     assert entitlements.current_subscriptions(user, TODAY) == [sub]
+    assert _actions() == ["subscription.grant", "subscription.revoke", "subscription.extend"]
 
 
 def test_entitlements_say_what_can_be_read(make_user) -> None:
@@ -141,6 +160,7 @@ def test_upsert_identical_replay_is_a_no_op(make_user) -> None:
     assert again.subscription.id == first.subscription.id
     assert again.subscription.updated_at == stamp
     assert _count(Subscription) == 1 and _count(User) == 1
+    assert _actions() == ["subscription.billing"]  # the replay changed nothing: no line
 
 
 @pytest.mark.parametrize(
@@ -185,7 +205,7 @@ def test_upsert_validation(kw, code) -> None:
     with pytest.raises(SubscriptionError) as info:
         _upsert(**kw)
     assert info.value.code == code
-    assert _count(User) == 0
+    assert _count(User) == 0 and _actions() == []
 
 
 # --------------------------------------------------------------------------- purchases
@@ -194,16 +214,16 @@ def test_upsert_validation(kw, code) -> None:
 def test_purchase_issue_is_idempotent_and_refuses_conflicts(make_user, make_issue_row) -> None:
     user, other = make_user(), make_user()
     issue = make_issue_row()
-    purchase, created = subscriptions.purchase_issue(user, issue, "ch_1")
+    purchase, created = purchase_issue(user, issue, "ch_1")
     assert created and access_for(user, issue, datetime.now()).reason.value == "purchased"
-    assert subscriptions.purchase_issue(user, issue, "ch_1") == (purchase, False)
+    assert purchase_issue(user, issue, "ch_1") == (purchase, False)
     with pytest.raises(PurchaseConflict) as info:
-        subscriptions.purchase_issue(user, issue, "ch_2")
+        purchase_issue(user, issue, "ch_2")
     assert info.value.code == "already_purchased"
     with pytest.raises(PurchaseConflict) as info:
-        subscriptions.purchase_issue(other, issue, "ch_1")
+        purchase_issue(other, issue, "ch_1")
     assert info.value.code == "billing_reference_conflict"
-    assert _count(Purchase) == 1
+    assert _count(Purchase) == 1 and _actions() == ["purchase.record"]
 
 
 # --------------------------------------------------------------------------- CSV import
@@ -228,7 +248,8 @@ def test_import_reports_each_row_and_applies_good_ones(make_user) -> None:
     grant(existing, plan_by_code("challenge-1an"), date(2022, 1, 1), date(2022, 6, 30))
     db.session.commit()
     reports = csv_import.import_subscribers(
-        [
+        actor=None,
+        rows=[
             _row(),
             _row(email="b@example.com", ends_on="2022-12-31"),
             _row(email="c@example.com", plan="inconnu"),
@@ -239,7 +260,7 @@ def test_import_reports_each_row_and_applies_good_ones(make_user) -> None:
             _row(email="g@example.com", billing_reference="ref-9"),
             _row(email="h@example.com", billing_reference="ref-9"),
             _row(),
-        ]
+        ],
     )
     db.session.commit()
     outcomes = [(r.line, r.outcome) for r in reports]
@@ -263,6 +284,9 @@ def test_import_reports_each_row_and_applies_good_ones(make_user) -> None:
     emails = set(db.session.scalars(select(User.email)))
     assert emails == {"a@example.com", "b@example.com", "g@example.com"}
     assert _count(Subscription) == 3
+    # A line per row that created or changed a subscription; the refused rows' lines went
+    # with their savepoints, the unchanged row wrote none.
+    assert _actions() == ["subscription.grant"] + ["subscription.import"] * 3
 
 
 def test_import_row_failing_in_the_database_is_rolled_back_alone(monkeypatch) -> None:
@@ -272,17 +296,22 @@ def test_import_row_failing_in_the_database_is_rolled_back_alone(monkeypatch) ->
 
     real_apply = subscription_import._apply
 
-    def flaky(data):
-        result = real_apply(data)
+    def flaky(data, actor):
+        result = real_apply(data, actor)
         if data.email == "boom@example.com":
             raise IntegrityError("INSERT", {}, Exception("simulated"))
         return result
 
     monkeypatch.setattr(subscription_import, "_apply", flaky)
-    reports = csv_import.import_subscribers([_row(email="boom@example.com"), _row()])
+    reports = csv_import.import_subscribers([_row(email="boom@example.com"), _row()], actor=None)
     db.session.commit()
     assert [r.outcome for r in reports] == [Outcome.REFUSED, Outcome.CREATED]
     assert set(db.session.scalars(select(User.email))) == {"a@example.com"}
+    # boom's row was audited before it failed: its line went with its savepoint.
+    lines = db.session.scalars(select(AuditEvent)).all()
+    assert [(e.action, e.summary.split(" : ")[0]) for e in lines] == [
+        ("subscription.import", "a@example.com")
+    ]
 
 
 # --------------------------------------------------------------------------- pages
@@ -298,8 +327,8 @@ def test_my_subscription_page(client, auth, make_user, make_issue_row) -> None:
         today + timedelta(days=335),
     )
     old = grant(user, plan_by_code("challenge-auto-1an"), date(2020, 1, 1), date(2020, 12, 31))
-    subscriptions.revoke(old, today=date(2020, 12, 31))
-    subscriptions.purchase_issue(user, make_issue_row("challenge", 300), "ch_300")
+    subscriptions.revoke(old, actor=None, today=date(2020, 12, 31))
+    purchase_issue(user, make_issue_row("challenge", 300), "ch_300")
     db.session.commit()
     assert client.get("/compte/abonnement").status_code == 302  # login required
     auth.login("lectrice@example.com")
@@ -334,7 +363,7 @@ def test_my_subscription_page_says_what_the_gate_says(client, auth, make_user) -
         today + timedelta(days=20),
         today + timedelta(days=200),
     )
-    subscriptions.revoke(gone, today=today)  # revoked before it began: it never opens
+    subscriptions.revoke(gone, actor=None, today=today)  # revoked before it began: it never opens
     db.session.commit()
     auth.login("retard@example.com")
     html = client.get("/compte/abonnement").get_data(as_text=True)

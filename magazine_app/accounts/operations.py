@@ -19,7 +19,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from magazine_app.core.extensions import db
@@ -67,6 +67,28 @@ def find_user(email: str) -> User | None:
     except AccountError:
         return None
     return db.session.scalar(select(User).where(User.email == email))
+
+
+SEARCH_LIMIT = 50  # staff refine the term rather than page through accounts
+
+
+def search_users(term: str, limit: int = SEARCH_LIMIT) -> list[User]:
+    """Accounts whose e-mail or name contains `term`, any case; `%` and `_` in it are
+    plain characters (autoescape), not wildcards."""
+    term = term.strip()
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                or_(
+                    User.email.icontains(term, autoescape=True),
+                    User.name.icontains(term, autoescape=True),
+                )
+            )
+            .order_by(User.email)
+            .limit(limit)
+        )
+    )
 
 
 def create_user(

@@ -1,7 +1,8 @@
 """The API's errors: one JSON shape, `{"error": {"code": "...", "message": "..."}}`, for the
-errors the views raise (ApiError), those Werkzeug raises (404, 405, 413, 429...), unexpected
-ones (500), and paths under /api/v1 that match no route, which no blueprint handler sees
-(microblog's app/api/errors.py, with stable codes)."""
+errors the views raise (ApiError), the domain's refusals (SubscriptionError: 422, or 409
+for a stale version or a conflicting purchase), those Werkzeug raises (404, 405, 413,
+429...), unexpected ones (500), and paths under /api/v1 that match no route, which no
+blueprint handler sees (microblog's app/api/errors.py, with stable codes)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from magazine_app.api import bp
+from magazine_app.api import bp, serializers
+from magazine_app.models import local_date
+from magazine_app.subscriptions.operations import StaleVersion, SubscriptionError
+from magazine_app.subscriptions.purchases import PurchaseConflict
 
 # Stable machine-readable codes for the HTTP errors Werkzeug raises.
 HTTP_CODES = {
@@ -88,6 +92,25 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError) -> ResponseReturnValue:
     return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+@bp.errorhandler(SubscriptionError)
+def _refused(exc: SubscriptionError) -> ResponseReturnValue:
+    """The domain refused the change (unknown plan, period out of order...): nothing was
+    committed, and the request's transaction ends with it."""
+    details = {"field": exc.field} if exc.field else None
+    return error_response(422, exc.code, str(exc), details)
+
+
+@bp.errorhandler(StaleVersion)
+def _stale(exc: StaleVersion) -> ResponseReturnValue:
+    current = serializers.subscription(exc.current, local_date())
+    return error_response(409, exc.code, str(exc), {"current": current})
+
+
+@bp.errorhandler(PurchaseConflict)
+def _purchase_conflict(exc: PurchaseConflict) -> ResponseReturnValue:
+    return error_response(409, exc.code, str(exc))
 
 
 @bp.errorhandler(HTTPException)

@@ -19,20 +19,21 @@ from sqlalchemy.exc import IntegrityError
 
 from magazine_app import access
 from magazine_app.accounts import mails
-from magazine_app.api import bp, serializers
-from magazine_app.api import validation as v
+from magazine_app.api import bp, serializers, transactions, validation
 from magazine_app.api.errors import ApiError
+from magazine_app.catalog import queries as catalog
 from magazine_app.core import jsonbody
 from magazine_app.core.extensions import db
-from magazine_app.models import IdempotencyRecord, Issue, User, utcnow
+from magazine_app.models import IdempotencyRecord, utcnow
 from magazine_app.subscriptions import operations as subscriptions
+from magazine_app.subscriptions.purchases import purchase_issue
 
 REPLAY_HEADER = "Idempotent-Replayed"
 
 
 def _request_hash() -> str:
     """What makes two requests "the same": method, path and body (canonical when JSON)."""
-    raw = v.body_bytes()
+    raw = validation.body_bytes()
     try:
         data = jsonbody.loads(raw)
     except jsonbody.BodyError:
@@ -72,7 +73,7 @@ def _idempotency_key() -> str:
         raise ApiError(
             400, "idempotency_key_missing", "En-tête Idempotency-Key obligatoire pour cet appel."
         )
-    if not v.IDEMPOTENCY_KEY_RE.match(key):
+    if not validation.IDEMPOTENCY_KEY_RE.match(key):
         raise ApiError(
             400,
             "invalid_idempotency_key",
@@ -83,33 +84,45 @@ def _idempotency_key() -> str:
 
 @bp.post("/purchases")
 def create_purchase() -> ResponseReturnValue:
+    """Act and store the answer in one transaction, committed here; a PurchaseConflict is
+    answered 409 by api/errors.py, with nothing committed."""
     key = _idempotency_key()
     request_hash = _request_hash()
     record = _record(key)
     if record is not None:
         return _replay(record, request_hash)
 
-    data = v.json_body()
-    email = v.email(v.required(data, "email"))
-    pub_slug = v.code(v.required(data, "publication"), "publication")
-    number = v.integer(v.required(data, "number"), "number", minimum=1)
-    reference = v.reference(v.required(data, "billing_reference"))
-    issue = subscriptions.issue_by_number(pub_slug, number)
+    data = validation.json_body()
+    email = validation.email(validation.required(data, "email"))
+    pub_slug = validation.code(validation.required(data, "publication"), "publication")
+    number = validation.integer(validation.required(data, "number"), "number", minimum=1)
+    reference = validation.reference(validation.required(data, "billing_reference"))
+    issue = catalog.find_issue(pub_slug, number)
     if issue is None:
-        raise v.invalid("number", f"aucun numéro {number} de « {pub_slug} ».", "unknown_issue")
+        raise validation.invalid(
+            "number", f"aucun numéro {number} de « {pub_slug} ».", "unknown_issue"
+        )
     if not access.is_published(issue, utcnow()):
         # Billing holds a key and may know of drafts: a clear refusal, not a fake 404. A
         # purchase of an issue readers cannot open yet would be a sale of nothing.
-        raise v.invalid(
+        raise validation.invalid(
             "number",
             f"le numéro {number} de « {pub_slug} » n'est pas encore publié.",
             "issue_not_published",
         )
 
     try:
-        body, status, user, account_created = _record_purchase(
-            key, request_hash, email, issue, reference
-        )
+        user, account_created, claim_sent = subscriptions.find_or_claim_reader(email)
+        purchase, created = purchase_issue(user, issue, reference)
+        body: dict[str, Any] = {
+            "purchase": serializers.purchase(purchase),
+            "created": created,
+            "account_created": account_created,
+            "claim_sent": claim_sent,
+        }
+        status = 201 if created else 200
+        _store_answer(key, request_hash, body, status)
+        transactions.commit()
     except IntegrityError as exc:
         # A concurrent request (same key, or same purchase) wrote first: answer as it did.
         db.session.rollback()
@@ -124,24 +137,9 @@ def create_purchase() -> ResponseReturnValue:
     return body, status
 
 
-def _record_purchase(
-    key: str, request_hash: str, email: str, issue: Issue, reference: str
-) -> tuple[dict[str, Any], int, User, bool]:
-    """Act and store the answer in one transaction (IntegrityError when another request
-    with the same key or the same purchase committed first)."""
-    user, account_created, claim_sent = subscriptions.find_or_claim_reader(email)
-    try:
-        purchase, created = subscriptions.purchase_issue(user, issue, reference)
-    except subscriptions.PurchaseConflict as exc:
-        db.session.rollback()
-        raise ApiError(409, exc.code, str(exc)) from exc
-    body: dict[str, Any] = {
-        "purchase": serializers.purchase(purchase),
-        "created": created,
-        "account_created": account_created,
-        "claim_sent": claim_sent,
-    }
-    status = 201 if created else 200
+def _store_answer(key: str, request_hash: str, body: dict[str, Any], status: int) -> None:
+    """Keep the answer with the key, in the purchase's transaction (unique on client+key:
+    IntegrityError when another request with the same key committed first)."""
     db.session.add(
         IdempotencyRecord(
             api_client_id=g.api_client.id,
@@ -151,5 +149,4 @@ def _record_purchase(
             response_body=json.dumps(body, ensure_ascii=False),
         )
     )
-    db.session.commit()
-    return body, status, user, account_created
+    db.session.flush()

@@ -1,4 +1,6 @@
-"""Reading request bodies: strict, explicit checks with 422 answers naming the field.
+"""Reading request bodies: strict, explicit checks of their shape, with 422 answers naming
+the field. What the values mean (a known plan, a period in order...) is the domain's to
+check: its refusals are answered by api/errors.py.
 
 Every string is checked for length and characters before it reaches the database
 (PostgreSQL refuses NUL bytes; column lengths are bounded); integers are bounded to what
@@ -15,7 +17,6 @@ from flask import request
 from magazine_app.accounts import operations as accounts
 from magazine_app.api.errors import ApiError
 from magazine_app.core import jsonbody
-from magazine_app.models import SubscriptionStatus
 
 INT_MAX = 2_147_483_647
 MAX_BODY = 64 * 1024  # a billing call is a few hundred bytes
@@ -94,11 +95,3 @@ def integer(value: Any, field: str, minimum: int = 0) -> int:
     if not minimum <= value <= INT_MAX:
         raise invalid(field, f"entier entre {minimum} et {INT_MAX} attendu.")
     return value
-
-
-def status(value: Any, field: str = "status") -> SubscriptionStatus:
-    try:
-        return SubscriptionStatus(value) if isinstance(value, str) else SubscriptionStatus("")
-    except ValueError as exc:
-        allowed = ", ".join(s.value for s in SubscriptionStatus)
-        raise invalid(field, f"valeur attendue parmi {allowed}.", "invalid_status") from exc

@@ -1,4 +1,5 @@
-"""Endpoints of the billing API. Thin: validation here, the work in subscriptions.py.
+"""Endpoints of the billing API. Thin: shape validation here (api/validation.py), the
+rules and the work in subscriptions/, the refusals mapped to JSON in api/errors.py.
 
 Every endpoint but the OpenAPI document requires `Authorization: Bearer <key>`."""
 
@@ -8,23 +9,27 @@ from typing import Any
 
 from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import IntegrityError
 
 from magazine_app.accounts import mails
 from magazine_app.accounts import operations as accounts
-from magazine_app.api import bp, serializers
-from magazine_app.api import validation as v
+from magazine_app.api import bp, serializers, transactions, validation
 from magazine_app.api.errors import ApiError
+from magazine_app.api.openapi import document
 from magazine_app.catalog import queries as catalog
 from magazine_app.core.extensions import db
 from magazine_app.models import local_date
 from magazine_app.subscriptions import api_keys
 from magazine_app.subscriptions import operations as subscriptions
 
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
 
 @bp.before_request
 def _authenticate() -> None:
-    """Token auth: look the key up by its SHA-256; refuse unknown and revoked keys."""
+    """Token auth: look the key up by its SHA-256; refuse unknown and revoked keys.
+
+    A read records the key's use here, as its one commit; a write records it with its
+    change (transactions.commit)."""
     if request.endpoint == "api.openapi":
         return
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -34,15 +39,13 @@ def _authenticate() -> None:
     client = api_keys.client_for_key(token)
     if client is None:
         raise ApiError(401, "invalid_api_key", "Clé d'API inconnue ou révoquée.")
-    if api_keys.touch(client):
-        db.session.commit()
     g.api_client = client
+    if request.method in SAFE_METHODS and api_keys.touch(client):
+        db.session.commit()
 
 
 @bp.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
-    from magazine_app.api.openapi import document
-
     return jsonify(document())
 
 
@@ -57,7 +60,7 @@ def publications() -> ResponseReturnValue:
 
 
 def _subscriber(raw_email: Any) -> ResponseReturnValue:
-    user = accounts.find_user(v.email(raw_email))
+    user = accounts.find_user(validation.email(raw_email))
     if user is None:
         raise ApiError(404, "unknown_subscriber", "Aucun compte pour cette adresse e-mail.")
     return serializers.subscriber(user, local_date())
@@ -65,7 +68,7 @@ def _subscriber(raw_email: Any) -> ResponseReturnValue:
 
 @bp.get("/subscribers")
 def subscriber_by_query() -> ResponseReturnValue:
-    return _subscriber(v.required(request.args.to_dict(), "email"))
+    return _subscriber(validation.required(request.args.to_dict(), "email"))
 
 
 @bp.get("/subscribers/<email>")
@@ -75,7 +78,7 @@ def subscriber(email: str) -> ResponseReturnValue:
 
 @bp.get("/subscriptions/<billing_reference>")
 def get_subscription(billing_reference: str) -> ResponseReturnValue:
-    sub = subscriptions.subscription_by_reference(v.reference(billing_reference))
+    sub = subscriptions.subscription_by_reference(validation.reference(billing_reference))
     if sub is None:
         raise ApiError(404, "unknown_subscription", "Aucun abonnement avec cette référence.")
     return {"subscription": serializers.subscription(sub, local_date())}
@@ -83,47 +86,32 @@ def get_subscription(billing_reference: str) -> ResponseReturnValue:
 
 @bp.put("/subscriptions/<billing_reference>")
 def put_subscription(billing_reference: str) -> ResponseReturnValue:
-    """Create or update a subscription by its billing reference (idempotent, versioned)."""
-    reference = v.reference(billing_reference)
-    data = v.json_body()
-    email = v.email(v.required(data, "email"))
-    plan_code = v.code(v.required(data, "plan"), "plan")
-    status = v.status(v.required(data, "status"))
-    starts_on = v.day(v.required(data, "starts_on"), "starts_on")
-    ends_on = v.day(v.required(data, "ends_on"), "ends_on")
-    version = v.integer(v.required(data, "version"), "version")
+    """Create or update a subscription by its billing reference (idempotent, versioned).
+    The plan, the status and the period are the domain's to check (SubscriptionError,
+    answered 422 by api/errors.py; StaleVersion 409)."""
+    reference = validation.reference(billing_reference)
+    data = validation.json_body()
     grace = data.get("grace_until")
-    grace_until = v.day(grace, "grace_until") if grace is not None else None
-    if ends_on < starts_on:
-        raise v.invalid("ends_on", "la date de fin précède la date de début.", "ends_before_starts")
-    if subscriptions.plan_by_code(plan_code) is None:
-        raise v.invalid("plan", f"formule inconnue « {plan_code} ».", "unknown_plan")
+    change = {
+        "email": validation.email(validation.required(data, "email")),
+        "plan_code": validation.code(validation.required(data, "plan"), "plan"),
+        "status": validation.required(data, "status"),
+        "starts_on": validation.day(validation.required(data, "starts_on"), "starts_on"),
+        "ends_on": validation.day(validation.required(data, "ends_on"), "ends_on"),
+        "version": validation.integer(validation.required(data, "version"), "version"),
+        "grace_until": validation.day(grace, "grace_until") if grace is not None else None,
+    }
 
-    today = local_date()
-    for attempt in (1, 2):
-        try:
-            result = subscriptions.upsert_by_billing_reference(
-                reference, email, plan_code, status, starts_on, ends_on, version, grace_until
-            )
-            db.session.commit()
-            break
-        except subscriptions.StaleVersion as exc:
-            current = serializers.subscription(exc.current, today)
-            db.session.rollback()
-            raise ApiError(409, exc.code, str(exc), {"current": current}) from exc
-        except subscriptions.SubscriptionError as exc:
-            db.session.rollback()
-            raise ApiError(422, exc.code, str(exc)) from exc
-        except IntegrityError:
-            # A concurrent request created the same row first: do it again, which now
-            # finds that row (an identical replay, an update, or a stale version).
-            db.session.rollback()
-            if attempt == 2:
-                raise
+    def upsert() -> subscriptions.UpsertResult:
+        result = subscriptions.upsert_by_billing_reference(reference, **change)
+        transactions.commit()
+        return result
+
+    result = transactions.retry_once_on_integrity_error(upsert)
     if result.user_created:
         mails.queue_welcome(result.subscription.user)
     body = {
-        "subscription": serializers.subscription(result.subscription, today),
+        "subscription": serializers.subscription(result.subscription, local_date()),
         "created": result.created,
         "account_created": result.user_created,
         # The account existed but its address was never verified: its sessions were ended

@@ -33,6 +33,17 @@ def publication_by_slug(slug: str) -> Publication | None:
     return db.session.scalar(select(Publication).where(Publication.slug == slug))
 
 
+def find_issue(publication: Publication | str, number: int) -> Issue | None:
+    """Issue `number` of a publication (given as a row, or by its slug as in a URL or an
+    API call), published or not: what readers may see is the gate's decision."""
+    stmt = select(Issue).where(Issue.number == number)
+    if isinstance(publication, Publication):
+        stmt = stmt.where(Issue.publication_id == publication.id)
+    else:
+        stmt = stmt.join(Issue.publication).where(Publication.slug == publication)
+    return db.session.scalar(stmt)
+
+
 def latest_published(publication: Publication, now: datetime) -> Issue | None:
     return db.session.scalar(
         select(Issue)
@@ -45,6 +56,25 @@ def latest_published(publication: Publication, now: datetime) -> Issue | None:
 def kiosk(now: datetime) -> list[KioskEntry]:
     """The latest published issue of each publication, in the publisher's order."""
     return [KioskEntry(pub, latest_published(pub, now)) for pub in publications()]
+
+
+# The staff list shows the newest issues; older ones are reached by publication filter.
+STAFF_LIST_LIMIT = 200
+
+
+def staff_issues(publication_slug: str | None = None) -> list[Issue]:
+    """The issues of the staff dashboard, every state included, newest first (undated
+    ones, just uploaded, on top)."""
+    stmt = select(Issue).join(Issue.publication)
+    if publication_slug:
+        stmt = stmt.where(Publication.slug == publication_slug)
+    return list(
+        db.session.scalars(
+            stmt.order_by(Issue.release_date.desc().nulls_first(), Issue.id.desc()).limit(
+                STAFF_LIST_LIMIT
+            )
+        )
+    )
 
 
 # --------------------------------------------------------------------------- archive

@@ -14,18 +14,10 @@ from sqlalchemy.orm import load_only
 from magazine_app import storage
 from magazine_app.access import Access, Level, visible_issues
 from magazine_app.core.extensions import db
-from magazine_app.models import Issue, Page, Publication, ReadingPosition, User, utcnow
+from magazine_app.models import Issue, Page, ReadingPosition, User, utcnow
 
 # What the viewer needs of a page; text and word boxes (the bulk of a row) stay unread.
 _VIEWER_COLUMNS = (Page.number, Page.label, Page.width, Page.height, Page.links, Page.renditions)
-
-
-def find_issue(slug: str, number: int) -> Issue | None:
-    return db.session.scalar(
-        select(Issue)
-        .join(Issue.publication)
-        .where(Publication.slug == slug, Issue.number == number)
-    )
 
 
 def page_entry(

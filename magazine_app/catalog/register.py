@@ -1,6 +1,7 @@
 """Registering an uploaded PDF as an issue queued for ingestion, and recording what
 ingestion made of it (pages, text, TOC, search index). Add and flush: the upload view, the
-CLI command or the job commits."""
+CLI command or the job commits. Registering writes its audit line ("issue.upload"), from
+the console and the command line alike."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
 
 from magazine_app import search
+from magazine_app.catalog.queries import find_issue
+from magazine_app.core import audit
 from magazine_app.core.extensions import db
 from magazine_app.ingest import IngestError, Manifest
 from magazine_app.ingest.header import HEADER_SCAN, check_header
-from magazine_app.models import Issue, IssueStatus, Page, Publication, TocEntry, utcnow
+from magazine_app.models import Issue, IssueStatus, Page, Publication, TocEntry, User, utcnow
 from magazine_app.storage import store_original
 
 
@@ -22,11 +24,28 @@ class ProcessingError(ValueError):
     """A refusal before any job runs (duplicate number, unknown publication...)."""
 
 
+class DuplicateIssue(ProcessingError):
+    """The number is taken and replacing was not asked for; `issue` is the one in place
+    (the console links to it)."""
+
+    def __init__(self, issue: Issue) -> None:
+        super().__init__(f"{audit.issue_label(issue)} existe déjà.")
+        self.issue = issue
+
+
+def format_size(size: int) -> str:
+    """A file size as staff read it (upload limit, audit line): "16 Mo", "49 Ko"."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.0f} Mo"
+    return f"{max(1, round(size / 1024))} Ko"
+
+
 def register_issue(
     publication: Publication,
     number: int,
     pdf: Path,
     *,
+    actor: User | None,
     title: str = "",
     period_label: str = "",
     release_date: date | None = None,
@@ -36,12 +55,11 @@ def register_issue(
     move: bool = False,
 ) -> Issue:
     """Create the issue row for an uploaded PDF (or replace the file of an existing one),
-    queued for processing. The caller commits, then enqueues `ingest_issue`."""
-    issue = db.session.scalar(
-        select(Issue).where(Issue.publication_id == publication.id, Issue.number == number)
-    )
+    queued for processing. The caller commits, then enqueues `ingest_issue` (or runs it,
+    as `flask issues ingest` does)."""
+    issue = find_issue(publication, number)
     if issue is not None and not replace:
-        raise ProcessingError(f"{publication.title} N°{number} existe déjà.")
+        raise DuplicateIssue(issue)
     if issue is not None and issue.status is IssueStatus.PROCESSING:
         raise ProcessingError("Ce numéro est en cours de traitement : attendez la fin.")
     # The same strict header test as the staff upload (ingest/header.py), before anything is
@@ -68,8 +86,16 @@ def register_issue(
     issue.source_sha256 = sha
     issue.source_bytes = size
     issue.source_path = f"originals/{sha}.pdf"
+    replaced = issue.id is not None
     mark_queued(issue)
     db.session.flush()
+    audit.record(
+        actor or audit.Via.CLI,
+        "issue.upload",
+        f"{audit.issue_label(issue)} ({issue.source_filename}, {format_size(size)})",
+        issue,
+        {"sha256": sha, "bytes": size, "filename": issue.source_filename, "replaced": replaced},
+    )
     return issue
 
 

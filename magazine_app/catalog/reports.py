@@ -29,7 +29,6 @@ class PageRow:
     seconds: int
 
 
-
 @dataclass
 class IssueStats:
     readers: int = 0
@@ -50,7 +49,6 @@ class IssueStats:
     def most_read(self, n: int = 10) -> list[PageRow]:
         ranked = [p for p in self.pages if p.readers]
         return sorted(ranked, key=lambda p: (-p.readers, -p.seconds, p.page))[:n]
-
 
 
 def issue_stats(issue: Issue) -> IssueStats:
@@ -93,7 +91,6 @@ def issue_stats(issue: Issue) -> IssueStats:
     return stats
 
 
-
 def readers_by_issue(issue_ids: list[int]) -> dict[int, int]:
     """Reader counts for the dashboard list, in one query."""
     if not issue_ids:
@@ -104,7 +101,6 @@ def readers_by_issue(issue_ids: list[int]) -> dict[int, int]:
         .group_by(IssueReader.issue_id)
     )
     return {issue_id: count for issue_id, count in rows}
-
 
 
 def stats_csv(issue: Issue, stats: IssueStats) -> str:
@@ -125,13 +121,11 @@ def stats_csv(issue: Issue, stats: IssueStats) -> str:
     return out.getvalue()
 
 
-
 @dataclass(frozen=True)
 class LastReading:
     issue: Issue
     page: int
     at: datetime
-
 
 
 def last_reading(user: User) -> LastReading | None:
@@ -154,4 +148,3 @@ def last_reading(user: User) -> LastReading | None:
     if position is not None:
         candidates.append(LastReading(position.issue, position.page, position.updated_at))
     return max(candidates, key=lambda c: c.at) if candidates else None
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from magazine_app.catalog import operations
 from magazine_app.catalog.register import ProcessingError
 from magazine_app.cli.issues import ingest_in_foreground, summary
 from magazine_app.core.extensions import db
@@ -34,8 +35,8 @@ def demo_command(no_issues: bool) -> None:
             outcome = ingest_in_foreground(issue)
             if not outcome.ok:
                 raise click.ClickException(f"demo issue failed: {outcome.reason}")
-            issue.publish_at = utcnow()
+            operations.publish_now(issue, utcnow(), actor=None)
             db.session.commit()
             click.echo("  " + summary(outcome))
-    except ProcessingError as exc:
+    except (ProcessingError, operations.EditorialError) as exc:
         raise click.ClickException(str(exc)) from exc

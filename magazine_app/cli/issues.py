@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from magazine_app.catalog import operations, register
 from magazine_app.catalog import queries as catalog
-from magazine_app.catalog import register
+from magazine_app.catalog.operations import PublicationState
 from magazine_app.core.extensions import db
 from magazine_app.jobs import ingest
 from magazine_app.models import Issue, IssueStatus, Publication, utcnow
@@ -26,23 +28,22 @@ def _publication(slug: str) -> Publication:
 
 
 def ingest_in_foreground(issue: Issue, *, quiet: bool = False) -> ingest.Outcome:
-    """Run the ingestion job here (not in the queue) with a progress bar."""
-    bar: list[click.progressbar] = []
+    """Run the ingestion job here (not in the queue) with a progress bar, opened once the
+    job knows the page count."""
+    with ExitStack() as stack:
+        bar = None
 
-    def progress(done: int, total: int) -> None:
-        if quiet or total <= 0:
-            return
-        if not bar:
-            bar.append(click.progressbar(length=total, label="Pages", show_pos=True))
-            bar[0].__enter__()
-        bar[0].update(done - bar[0].pos)
+        def progress(done: int, total: int) -> None:
+            nonlocal bar
+            if quiet or total <= 0:
+                return
+            if bar is None:
+                bar = stack.enter_context(
+                    click.progressbar(length=total, label="Pages", show_pos=True)
+                )
+            bar.update(done - bar.pos)
 
-    try:
-        outcome = ingest.run_ingest_job(issue.id, on_progress=progress)
-    finally:
-        if bar:
-            bar[0].__exit__(None, None, None)
-    return outcome
+        return ingest.run_ingest_job(issue.id, on_progress=progress)
 
 
 def summary(outcome: ingest.Outcome) -> str:
@@ -83,6 +84,7 @@ def ingest_command(
             period_label=period,
             release_date=release_date.date() if release_date else None,  # type: ignore[attr-defined]
             replace=replace,
+            actor=None,
         )
     except register.ProcessingError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -91,7 +93,10 @@ def ingest_command(
     if not outcome.ok:
         raise click.ClickException(f"Échec : {outcome.reason}")
     if publish:
-        issue.publish_at = utcnow()
+        try:
+            operations.publish_now(issue, utcnow(), actor=None)
+        except operations.EditorialError as exc:
+            raise click.ClickException(str(exc)) from exc
         db.session.commit()
     click.echo(summary(outcome))
 
@@ -107,12 +112,9 @@ def list_command() -> None:
         return
     now = utcnow()
     for issue in rows:
-        if issue.publish_at is None:
-            published = "unpublished"
-        elif issue.publish_at > now:
-            published = f"scheduled {issue.publish_at:%Y-%m-%d %H:%M}"
-        else:
-            published = "published"
+        published = str(operations.publication_state(issue, now))
+        if published == PublicationState.SCHEDULED:
+            published += f" {issue.publish_at:%Y-%m-%d %H:%M}"  # UTC, as stored
         state = issue.status.value
         if issue.status is IssueStatus.PROCESSING:
             state += f" {issue.progress_done}/{issue.progress_total}"

@@ -5,7 +5,8 @@
     flask subscriptions list [EMAIL]
     flask subscriptions import FILE.csv
 
-Commands call the same domain functions as the views and the API, and commit once."""
+Commands call the same operations as the views and the API, and commit once; the
+operations write the audit line (an actor-less line "via the command line")."""
 
 from __future__ import annotations
 
@@ -91,7 +92,12 @@ def grant_command(
         # the commit).
         user, created, claimed = subscriptions.find_or_claim_reader(email)
         sub = subscriptions.grant(
-            user, plan, from_ or local_date(), until, note=note or "Accordé en ligne de commande"
+            user,
+            plan,
+            from_ or local_date(),
+            until,
+            actor=None,
+            note=note or "Accordé en ligne de commande",
         )
     except (accounts.AccountError, subscriptions.SubscriptionError) as exc:
         db.session.rollback()  # undo the claim (and drop its mail) with the refused grant
@@ -119,7 +125,7 @@ def revoke_command(email: str, plan_code: str | None) -> None:
         which = f" to {plan_code}" if plan_code else ""
         raise click.ClickException(f"{user.email} has no current subscription{which}.")
     for sub in targets:
-        subscriptions.revoke(sub, today=today)
+        subscriptions.revoke(sub, actor=None, today=today)
         click.echo(f"Revoked {sub.plan.code} of {user.email} (id {sub.id}).")
     db.session.commit()
 
@@ -170,7 +176,7 @@ def import_command(file: Path, send_welcome: bool) -> None:
                 f"Missing column(s): {', '.join(missing)} (expected: {','.join(COLUMNS)})."
             )
         reader.fieldnames = header
-        reports = csv_import.import_subscribers(reader)
+        reports = csv_import.import_subscribers(reader, actor=None)
     db.session.commit()
     for r in reports:
         extra = " (account created)" if r.account_created else ""

@@ -52,4 +52,6 @@ def _demo_subscription(user: User, plan_code: str) -> None:
     if plan is None:  # the seed plans are a migration: absent only on a broken database
         raise DemoError(f"plan {plan_code} is missing: run `flask db upgrade`")
     today = local_date(utcnow())
-    grant(user, plan, today, today + timedelta(days=365), note="Compte de démonstration")
+    grant(
+        user, plan, today, today + timedelta(days=365), actor=None, note="Compte de démonstration"
+    )

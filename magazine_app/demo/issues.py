@@ -8,11 +8,8 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
-
 from magazine_app.catalog import queries as catalog
 from magazine_app.catalog import register
-from magazine_app.core.extensions import db
 from magazine_app.demo.pdf import DEMO_ISSUES
 from magazine_app.models import Issue, IssueStatus
 
@@ -26,11 +23,7 @@ def register_demo_issues() -> Iterator[Issue]:
             raise register.ProcessingError(
                 f"publication {meta['publication']} is missing: run `flask db upgrade`"
             )
-        existing = db.session.scalar(
-            select(Issue).where(
-                Issue.publication_id == publication.id, Issue.number == meta["number"]
-            )
-        )
+        existing = catalog.find_issue(publication, meta["number"])
         if existing is not None and existing.status is IssueStatus.READY:
             continue
         release = meta["release_date"]
@@ -40,6 +33,7 @@ def register_demo_issues() -> Iterator[Issue]:
                 publication,
                 meta["number"],
                 pdf,
+                actor=None,
                 title=meta.get("title", ""),
                 period_label=meta["period_label"],
                 release_date=release if isinstance(release, date) else date.fromisoformat(release),

@@ -15,7 +15,8 @@ from werkzeug.wrappers import Response
 
 from magazine_app import storage
 from magazine_app.access import Level
-from magazine_app.catalog import reading, stats
+from magazine_app.catalog import queries as catalog
+from magazine_app.catalog import stats
 from magazine_app.core import jsonbody
 from magazine_app.core.extensions import csrf, db
 from magazine_app.models import utcnow
@@ -42,7 +43,7 @@ def reading_events(slug: str, number: int) -> Response:
         events = stats.parse_events(data)
     except stats.EventError as exc:
         abort(400, str(exc))
-    issue = reading.find_issue(slug, number)
+    issue = catalog.find_issue(slug, number)
     if issue is None:
         abort(404)
     verdict = access(issue)

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from magazine_app import storage
 from magazine_app.access import Level
+from magazine_app.catalog import queries as catalog
 from magazine_app.catalog import reading
 from magazine_app.core import jsonbody
 from magazine_app.core.extensions import db
@@ -20,7 +21,7 @@ from magazine_app.reader.gate import access, current_reader
 
 
 def _issue_or_404(slug: str, number: int) -> Issue:
-    issue = reading.find_issue(slug, number)
+    issue = catalog.find_issue(slug, number)
     if issue is None or access(issue).level is Level.NONE:
         abort(404)  # unpublished issues do not exist for readers
     return issue

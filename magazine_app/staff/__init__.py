@@ -3,8 +3,8 @@ TOC editing, publishing, subscribers, statistics and the audit log.
 
 Every route of the blueprint is closed to anonymous users (login redirect) and readers
 (403) by one `before_request` check, so no view can forget it; admin-only views add
-`admin_required`. Views are thin: the work is in catalog/ (operations, stats),
-core/audit.py and subscriptions/."""
+`admin_required`. Views are thin: form -> operation (catalog/, subscriptions/, which
+write the audit line) -> one commit -> flash."""
 
 from __future__ import annotations
 

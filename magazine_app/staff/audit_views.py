@@ -21,4 +21,5 @@ def audit_log() -> str:
         result=audit.events(action, page),
         action=action,
         actions=audit.ACTIONS,
+        via_labels=audit.VIA_LABELS,
     )

@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import abort, url_for
+from flask import url_for
 from flask_login import current_user
 
 from magazine_app import access, storage
-from magazine_app.catalog import operations as editorial
+from magazine_app.catalog import operations
+from magazine_app.catalog.operations import PublicationState
 from magazine_app.core.extensions import db
 from magazine_app.jobs import leases
 from magazine_app.models import Issue, IssueStatus, Page, User, utcnow
@@ -26,9 +27,9 @@ STATUS_LABELS = {
     IssueStatus.FAILED: "Échec",
 }
 PUBLICATION_LABELS = {
-    editorial.PublicationState.DRAFT: "Non publié",
-    editorial.PublicationState.SCHEDULED: "Programmé",
-    editorial.PublicationState.PUBLISHED: "En ligne",
+    PublicationState.DRAFT: "Non publié",
+    PublicationState.SCHEDULED: "Programmé",
+    PublicationState.PUBLISHED: "En ligne",
 }
 
 
@@ -36,9 +37,7 @@ def get_issue(issue_id: int) -> Issue:
     """The issue of a staff view, 404 if absent. A job that died without any consumer to
     requeue it (expired lease) is marked failed here, so that every staff view (page,
     progress JSON, retry, delete) sees it failed and lets staff retry or delete it."""
-    issue = db.session.get(Issue, issue_id)
-    if issue is None:
-        abort(404)
+    issue = db.get_or_404(Issue, issue_id)
     if leases.is_abandoned(issue):
         leases.expire_abandoned(issue.id)
     return issue
@@ -89,15 +88,19 @@ def page_image_url(issue: Issue, page: Page, size: str = "thumb") -> str | None:
     return storage.rendition_url(issue, rendition)
 
 
+def publication_state(issue: Issue, now: datetime | None = None) -> PublicationState:
+    return operations.publication_state(issue, now or utcnow())
+
+
 def publication_label(issue: Issue, now: datetime | None = None) -> str:
-    return PUBLICATION_LABELS[editorial.publication_state(issue, now or utcnow())]
+    return PUBLICATION_LABELS[publication_state(issue, now)]
 
 
 def local_datetime(value: datetime | None, fmt: str = "%d/%m/%Y à %H:%M") -> str:
     """Naive UTC -> the publisher's wall-clock time, formatted."""
     if value is None:
         return ""
-    return editorial.utc_to_local(value).strftime(fmt)
+    return operations.utc_to_local(value).strftime(fmt)
 
 
 def duration(seconds: int) -> str:
@@ -126,9 +129,9 @@ def _duration_filter(seconds: int) -> str:
 def _staff_helpers() -> dict[str, object]:
     return {
         "status_labels": STATUS_LABELS,
+        "publication_state": publication_state,
         "publication_label": publication_label,
         "page_image_url": page_image_url,
         "is_free_page": access.is_free_page,  # the gate's preview, as readers get it
         "issue_link": issue_link,
-        "now_utc": utcnow(),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from magazine_app.catalog import operations as editorial
+from magazine_app.catalog import operations
 from magazine_app.core import audit
 from magazine_app.core.extensions import db
 from magazine_app.models import utcnow
@@ -23,11 +23,10 @@ def publish(issue_id: int) -> Response:
     issue = get_issue(issue_id)
     if ActionForm().validate_on_submit():
         try:
-            editorial.publish_now(issue, utcnow())
-        except editorial.EditorialError as exc:
+            operations.publish_now(issue, utcnow(), actor=staff_user())
+        except operations.EditorialError as exc:
             flash(str(exc), "error")
         else:
-            audit.record(staff_user(), "issue.publish", audit.issue_label(issue), issue)
             db.session.commit()
             flash("Le numéro est en ligne.", "success")
     return _back(issue.id)
@@ -38,21 +37,14 @@ def schedule(issue_id: int) -> Response:
     issue = get_issue(issue_id)
     form = ScheduleForm()
     if form.validate_on_submit():
-        at_utc = editorial.local_to_utc(form.publish_at.data)
+        at_utc = operations.local_to_utc(form.publish_at.data)
         try:
-            editorial.schedule(issue, at_utc, utcnow())
-        except editorial.EditorialError as exc:
+            operations.schedule(issue, at_utc, utcnow(), actor=staff_user())
+        except operations.EditorialError as exc:
             flash(str(exc), "error")
         else:
-            when = local_datetime(at_utc)
-            audit.record(
-                staff_user(),
-                "issue.schedule",
-                f"{audit.issue_label(issue)} : le {when}",
-                issue,
-                {"publish_at_utc": at_utc.isoformat()},
-            )
             db.session.commit()
+            when = local_datetime(at_utc)
             flash(f"Publication programmée le {when} (heure de Casablanca).", "success")
     else:
         for error in form.publish_at.errors:
@@ -64,8 +56,7 @@ def schedule(issue_id: int) -> Response:
 def unpublish(issue_id: int) -> Response:
     issue = get_issue(issue_id)
     if ActionForm().validate_on_submit():
-        editorial.unpublish(issue)
-        audit.record(staff_user(), "issue.unpublish", audit.issue_label(issue), issue)
+        operations.unpublish(issue, actor=staff_user())
         db.session.commit()
         flash("Le numéro n'est plus visible des lecteurs.", "success")
     return _back(issue.id)
@@ -79,21 +70,14 @@ def delete(issue_id: int) -> str | Response:
     if form.validate_on_submit():
         label = audit.issue_label(issue)
         try:
-            paths = editorial.delete_issue(issue)
-        except editorial.EditorialError as exc:
+            paths = operations.delete_issue(issue, actor=staff_user())
+        except operations.EditorialError as exc:
             flash(str(exc), "error")
             return _back(issue_id)
-        audit.record(
-            staff_user(),
-            "issue.delete",
-            label,
-            None,
-            {"issue_id": issue_id, "source_sha256": issue.source_sha256},
-        )
         db.session.commit()
-        editorial.remove_files(paths)
+        operations.remove_files(paths)
         flash(f"{label} est supprimé, avec ses fichiers.", "success")
         return redirect(url_for("staff.dashboard"))
     return render_template(
-        "staff/delete.html", issue=issue, form=form, can_delete=editorial.can_delete(issue)
+        "staff/delete.html", issue=issue, form=form, can_delete=operations.can_delete(issue)
     )

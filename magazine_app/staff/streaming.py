@@ -24,6 +24,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 from werkzeug.wsgi import get_content_length
 
+from magazine_app.catalog.register import format_size
 from magazine_app.ingest.header import HEADER_SCAN, HTML, HTML_MESSAGE, MAGIC, header_problem
 
 FORM_SLACK = 64 * 1024  # room for the text fields and multipart headers
@@ -33,12 +34,16 @@ FORM_MEMORY = 512 * 1024
 
 
 class UploadRefused(Exception):
-    """An upload we refuse, with the sentence staff will read and an HTTP status."""
+    """An upload we refuse, with the sentence staff will read, an HTTP status and, for the
+    form's fields, their own messages (shown beside each field)."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(
+        self, message: str, status: int = 400, fields: dict[str, list[str]] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.fields = fields or {}
 
 
 def too_large(limit: int) -> UploadRefused:
@@ -67,12 +72,6 @@ def _check_head(head: bytes) -> None:
         raise html_inside()
     if problem is not None:
         raise not_a_pdf()
-
-
-def format_size(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.0f} Mo"
-    return f"{max(1, round(size / 1024))} Ko"
 
 
 class UploadedFile:

@@ -1,16 +1,15 @@
 """Subscribers: search, one subscriber's subscriptions, purchases and last reading, and
-granting, extending or revoking by hand (recorded with who did it)."""
+granting, extending or revoking by hand (the operations record who did it)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
 
+from magazine_app.accounts import operations as accounts
 from magazine_app.catalog import reports
-from magazine_app.core import audit
 from magazine_app.core.extensions import db
 from magazine_app.models import Subscription, User, local_date
 from magazine_app.staff import bp
@@ -19,43 +18,13 @@ from magazine_app.staff.helpers import staff_user
 from magazine_app.subscriptions import entitlements
 from magazine_app.subscriptions import operations as subscriptions
 
-SEARCH_LIMIT = 50
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def search_users(term: str) -> list[User]:
-    pattern = f"%{_escape_like(term.strip().lower())}%"
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(
-                or_(
-                    User.email.ilike(pattern, escape="\\"),
-                    User.name.ilike(pattern, escape="\\"),
-                )
-            )
-            .order_by(User.email)
-            .limit(SEARCH_LIMIT)
-        )
-    )
-
 
 @bp.route("/abonnes")
 def subscribers() -> str:
     term = (request.args.get("q") or "").strip()
     return render_template(
-        "staff/subscribers.html", term=term, users=search_users(term) if term else None
+        "staff/subscribers.html", term=term, users=accounts.search_users(term) if term else None
     )
-
-
-def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
 
 
 def _subscription_of(user: User, subscription_id: int) -> Subscription:
@@ -73,7 +42,7 @@ def _grant_form() -> GrantForm:
 
 @bp.route("/abonnes/<int:user_id>")
 def subscriber(user_id: int) -> str:
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     today = local_date()
     grant_form = _grant_form()
     if not grant_form.is_submitted():
@@ -97,13 +66,9 @@ def _back(user: User) -> Response:
     return redirect(url_for("staff.subscriber", user_id=user.id))
 
 
-def _period(start: date, end: date) -> str:
-    return f"du {start:%d/%m/%Y} au {end:%d/%m/%Y}"
-
-
 @bp.route("/abonnes/<int:user_id>/accorder", methods=["POST"])
 def grant(user_id: int) -> Response:
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     form = _grant_form()
     if not form.validate_on_submit():
         for field, errors in form.errors.items():
@@ -117,49 +82,34 @@ def grant(user_id: int) -> Response:
             plan,
             form.starts_on.data,
             form.ends_on.data,
-            granted_by=staff_user(),
+            actor=staff_user(),
             note=form.note.data or "",
         )
     except subscriptions.SubscriptionError as exc:
         flash(str(exc), "error")
         return _back(user)
-    audit.record(
-        staff_user(),
-        "subscription.grant",
-        f"{user.email} : {plan.name} {_period(sub.starts_on, sub.ends_on)}",
-        sub,
-        {"user_id": user.id, "plan": plan.code},
-    )
     db.session.commit()
-    flash(f"Abonnement « {plan.name} » accordé {_period(sub.starts_on, sub.ends_on)}.", "success")
+    period = subscriptions.period_text(sub.starts_on, sub.ends_on)
+    flash(f"Abonnement « {plan.name} » accordé {period}.", "success")
     return _back(user)
 
 
 @bp.route("/abonnes/<int:user_id>/abonnements/<int:subscription_id>/prolonger", methods=["POST"])
 def extend(user_id: int, subscription_id: int) -> Response:
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     sub = _subscription_of(user, subscription_id)
     form = ExtendForm()
     if not form.validate_on_submit():
         flash("Indiquez la nouvelle date de fin.", "error")
         return _back(user)
-    before = sub.ends_on
-    if form.until.data == before:
-        flash("Aucune modification : c'est déjà la date de fin.", "info")
-        return _back(user)
     try:
-        subscriptions.extend(sub, form.until.data)
+        changed = subscriptions.extend(sub, form.until.data, actor=staff_user())
     except subscriptions.SubscriptionError as exc:
         flash(str(exc), "error")
         return _back(user)
-    audit.record(
-        staff_user(),
-        "subscription.extend",
-        f"{user.email} : {sub.plan.name} jusqu'au {sub.ends_on:%d/%m/%Y} "
-        f"(au lieu du {before:%d/%m/%Y})",
-        sub,
-        {"user_id": user.id, "before": before.isoformat(), "after": sub.ends_on.isoformat()},
-    )
+    if not changed:
+        flash("Aucune modification : c'est déjà la date de fin.", "info")
+        return _back(user)
     db.session.commit()
     flash(f"Abonnement prolongé jusqu'au {sub.ends_on:%d/%m/%Y}.", "success")
     return _back(user)
@@ -167,17 +117,10 @@ def extend(user_id: int, subscription_id: int) -> Response:
 
 @bp.route("/abonnes/<int:user_id>/abonnements/<int:subscription_id>/revoquer", methods=["POST"])
 def revoke(user_id: int, subscription_id: int) -> Response:
-    user = _user_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     sub = _subscription_of(user, subscription_id)
     if ActionForm().validate_on_submit():
-        subscriptions.revoke(sub, by=staff_user())
-        audit.record(
-            staff_user(),
-            "subscription.revoke",
-            f"{user.email} : {sub.plan.name}",
-            sub,
-            {"user_id": user.id},
-        )
+        subscriptions.revoke(sub, actor=staff_user())
         db.session.commit()
         flash("Abonnement révoqué : il n'ouvre plus aucun numéro.", "success")
     return _back(user)

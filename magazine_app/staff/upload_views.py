@@ -24,16 +24,16 @@ from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
 from magazine_app import storage
-from magazine_app.catalog import operations as editorial
+from magazine_app.catalog import operations, register
 from magazine_app.catalog import queries as catalog
-from magazine_app.catalog import register
 from magazine_app.core import audit
 from magazine_app.core.extensions import csrf, db
 from magazine_app.jobs import queue
+from magazine_app.models import Publication
 from magazine_app.staff import bp
 from magazine_app.staff.forms import COVER_LINES_HELP, UploadForm
 from magazine_app.staff.helpers import staff_user
-from magazine_app.staff.streaming import UploadRefused, format_size, receive
+from magazine_app.staff.streaming import UploadedFile, UploadRefused, receive
 
 
 def _form(formdata: Any = None) -> UploadForm:
@@ -54,23 +54,51 @@ def _render(form: UploadForm, error: str | None = None, status: int = 200) -> tu
             form=form,
             error=error,
             max_bytes=limit,
-            max_label=format_size(limit),
+            max_label=register.format_size(limit),
             cover_help=COVER_LINES_HELP,
         ),
         status,
     )
 
 
-def _refuse(
-    message: str, status: int, form: UploadForm | None = None, fields: dict | None = None
-) -> Any:
+def _refuse(refusal: UploadRefused, form: UploadForm | None = None) -> Any:
     if _wants_json():
-        response = jsonify({"ok": False, "error": message, "fields": fields or {}})
-        response.status_code = status
-        if status in (413, 415):
+        response = jsonify({"ok": False, "error": refusal.message, "fields": refusal.fields})
+        response.status_code = refusal.status
+        if refusal.status in (413, 415):
             response.headers["Connection"] = "close"  # the rest of the body was not read
         return response
-    return _render(form or _form(), message, status)
+    return _render(form or _form(), refusal.message, refusal.status)
+
+
+def _check_csrf(token: str | None) -> None:
+    try:
+        validate_csrf(token)
+    except ValidationError as exc:
+        raise UploadRefused("Session expirée : rechargez la page puis réessayez.", 400) from exc
+
+
+def _validated(form: UploadForm, upload: UploadedFile | None) -> Publication:
+    """The publication the upload goes to, once the fields and the file are there."""
+    if not form.validate():
+        fields = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+        raise UploadRefused("Corrigez les champs signalés.", 400, fields)
+    if upload is None:
+        raise UploadRefused("Choisissez le fichier PDF du numéro.", 400)
+    publication = catalog.publication_by_slug(form.publication.data)
+    if publication is None:
+        raise UploadRefused("Publication inconnue.", 400)
+    return publication
+
+
+def _duplicate(exc: register.DuplicateIssue) -> UploadRefused:
+    url = url_for("staff.issue", issue_id=exc.issue.id)
+    return UploadRefused(
+        f"{audit.issue_label(exc.issue)} existe déjà : ouvrez-le pour le modifier, ou "
+        "supprimez-le avant de téléverser à nouveau.",
+        409,
+        {"number": [f"Ce numéro existe déjà ({url})."]},
+    )
 
 
 @bp.route("/numeros/nouveau", methods=["GET"])
@@ -82,68 +110,38 @@ def upload_form() -> tuple[str, int]:
 @csrf.exempt
 def upload() -> Any:
     header_token = request.headers.get("X-CSRFToken")
-    if header_token is not None:
-        try:
-            validate_csrf(header_token)
-        except ValidationError:
-            return _refuse("Session expirée : rechargez la page puis réessayez.", 400)
     limit = int(current_app.config["MAX_UPLOAD_BYTES"])
     try:
+        if header_token is not None:
+            _check_csrf(header_token)  # before a byte of the body is read
         received = receive(request.environ, storage.resolve("staging/uploads"), limit)
     except UploadRefused as exc:
-        return _refuse(exc.message, exc.status)
-    upload = received.file
+        return _refuse(exc)
+    upload, form = received.file, _form(received.form)
     try:
         if header_token is None:
-            try:
-                validate_csrf(received.form.get("csrf_token"))
-            except ValidationError:
-                return _refuse("Session expirée : rechargez la page puis réessayez.", 400)
-        form = _form(received.form)
-        if not form.validate():
-            fields = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
-            return _refuse("Corrigez les champs signalés.", 400, form, fields)
-        if upload is None:
-            return _refuse("Choisissez le fichier PDF du numéro.", 400, form)
-        publication = catalog.publication_by_slug(form.publication.data)
-        if publication is None:
-            return _refuse("Publication inconnue.", 400, form)
-        existing = editorial.find_issue(publication, form.number.data)
-        if existing is not None:
-            return _refuse(
-                f"{publication.title} N°{form.number.data} existe déjà : ouvrez-le pour le "
-                "modifier, ou supprimez-le avant de téléverser à nouveau.",
-                409,
-                form,
-                {
-                    "number": [
-                        f"Ce numéro existe déjà ({url_for('staff.issue', issue_id=existing.id)})."
-                    ]
-                },
-            )
-        same_file = editorial.same_file_issues(upload.sha256)
-        try:
-            issue = register.register_issue(
-                publication,
-                form.number.data,
-                upload.path,
-                title=(form.title.data or "").strip(),
-                period_label=(form.period_label.data or "").strip(),
-                release_date=form.release_date.data,
-                cover_lines=editorial.parse_cover_lines(form.cover_lines.data or ""),
-                filename=secure_filename(upload.filename) or "numero.pdf",
-                move=True,
-            )
-        except register.ProcessingError as exc:
-            return _refuse(str(exc), 409, form)
-        audit.record(
-            staff_user(),
-            "issue.upload",
-            f"{audit.issue_label(issue)} ({upload.filename}, {format_size(upload.size)})",
-            issue,
-            {"sha256": upload.sha256, "bytes": upload.size, "filename": upload.filename},
+            _check_csrf(received.form.get("csrf_token"))
+        publication = _validated(form, upload)
+        same_file = operations.same_file_issues(upload.sha256)
+        issue = register.register_issue(
+            publication,
+            form.number.data,
+            upload.path,
+            actor=staff_user(),
+            title=(form.title.data or "").strip(),
+            period_label=(form.period_label.data or "").strip(),
+            release_date=form.release_date.data,
+            cover_lines=operations.parse_cover_lines(form.cover_lines.data or ""),
+            filename=secure_filename(upload.filename) or "numero.pdf",
+            move=True,
         )
         db.session.commit()
+    except UploadRefused as exc:
+        return _refuse(exc, form)
+    except register.DuplicateIssue as exc:
+        return _refuse(_duplicate(exc), form)
+    except register.ProcessingError as exc:
+        return _refuse(UploadRefused(str(exc), 409), form)
     finally:
         if upload is not None:
             upload.discard()  # no-op once register_issue moved the file
@@ -167,13 +165,11 @@ def check_number() -> Response:
     warning comes before the bytes travel."""
     publication = catalog.publication_by_slug(request.args.get("publication", ""))
     number = request.args.get("number", type=int)
-    existing = editorial.find_issue(publication, number) if publication and number else None
+    existing = catalog.find_issue(publication, number) if publication and number else None
     return jsonify(
         {
             "exists": existing is not None,
-            "message": (
-                f"{publication.title} N°{number} existe déjà." if existing and publication else ""
-            ),
+            "message": f"{audit.issue_label(existing)} existe déjà." if existing else "",
             "url": url_for("staff.issue", issue_id=existing.id) if existing else None,
         }
     )

@@ -1,8 +1,9 @@
 """Importing subscribers from a CSV file (e.g. the list kept before this site existed).
 
 Each row is validated and applied in its own SAVEPOINT: a row in error changes nothing
-(not even the account it would have created) and is reported with its reason, while the
-good rows go through. The caller commits once at the end.
+(not even the account it would have created, nor its audit line) and is reported with its
+reason, while the good rows go through. A row that creates or changes a subscription is
+audited ("subscription.import"). The caller commits once at the end.
 
 Accounts are found or created as for the billing API (subscriptions.find_or_claim_reader):
 an existing account whose address was never verified is taken back for the mailbox
@@ -21,10 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from magazine_app.accounts import operations as accounts
+from magazine_app.core import audit
 from magazine_app.core.extensions import db
 from magazine_app.models import Subscription, SubscriptionStatus, User, local_date
 from magazine_app.subscriptions.operations import (
+    SubscriptionError,
+    check_period,
     find_or_claim_reader,
+    period_text,
     plan_by_code,
     subscription_by_reference,
 )
@@ -91,8 +96,7 @@ def _parse(row: Mapping[str, str | None]) -> _Row:
     email = accounts.normalise_email(get("email"))
     starts_on = parse_date(get("starts_on"), "starts_on") if get("starts_on") else local_date()
     ends_on = parse_date(get("ends_on"), "ends_on")
-    if ends_on < starts_on:
-        raise RowError("La date de fin précède la date de début.")
+    check_period(starts_on, ends_on)
     raw_status = get("status").lower() or SubscriptionStatus.ACTIVE.value
     try:
         status = SubscriptionStatus(raw_status)
@@ -105,7 +109,7 @@ def _parse(row: Mapping[str, str | None]) -> _Row:
     return _Row(email, get("name")[:120], get("plan"), starts_on, ends_on, status, reference)
 
 
-def _apply(data: _Row) -> tuple[Outcome, bool, bool]:
+def _apply(data: _Row, actor: User | None) -> tuple[Outcome, bool, bool]:
     """(outcome, account created, account claimed) of one row, inside its savepoint."""
     plan = plan_by_code(data.plan_code)
     if plan is None:
@@ -149,11 +153,19 @@ def _apply(data: _Row) -> tuple[Outcome, bool, bool]:
     sub.starts_on = data.starts_on
     sub.ends_on = data.ends_on
     db.session.flush()
+    if outcome is not Outcome.UNCHANGED:
+        audit.record(
+            actor or audit.Via.CLI,
+            "subscription.import",
+            f"{user.email} : {plan.name} {period_text(data.starts_on, data.ends_on)}",
+            sub,
+            {"user_id": user.id, "plan": plan.code, "outcome": outcome.value},
+        )
     return outcome, account_created, claimed
 
 
 def import_subscribers(
-    rows: Iterable[Mapping[str, str | None]], first_line: int = 2
+    rows: Iterable[Mapping[str, str | None]], *, actor: User | None, first_line: int = 2
 ) -> list[RowReport]:
     """Apply each row in its own savepoint; report created / updated / unchanged / refused."""
     reports: list[RowReport] = []
@@ -161,8 +173,8 @@ def import_subscribers(
         email = (row.get("email") or "").strip()
         try:
             with db.session.begin_nested():
-                outcome, account_created, claimed = _apply(_parse(row))
-        except (RowError, accounts.AccountError) as exc:
+                outcome, account_created, claimed = _apply(_parse(row), actor)
+        except (RowError, SubscriptionError, accounts.AccountError) as exc:
             reports.append(RowReport(line, email, Outcome.REFUSED, str(exc)))
         except IntegrityError as exc:
             reason = f"refusé par la base de données ({exc.orig.__class__.__name__})."

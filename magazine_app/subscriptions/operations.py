@@ -1,6 +1,9 @@
-"""Plans, subscriptions and single-issue purchases (domain functions; no HTTP).
+"""Plans and subscriptions (domain functions; no HTTP). Single-issue purchases are in
+subscriptions/purchases.py.
 
-Every function adds and flushes; the view, CLI command or API endpoint commits once.
+Every function adds and flushes, and each change writes its own audit line: `actor` is
+the staff member, None the command line; the billing API's upsert says "via the API" in
+its line. The view, CLI command or API endpoint commits once.
 The billing system is the authority on subscriptions it created: it sends a monotonic
 `version` with each change, and an older version never overwrites a newer one (webhooks
 and retries arrive out of order). What a reader has, and where it stands, is read in
@@ -16,12 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from magazine_app.accounts import operations as accounts
+from magazine_app.accounts.mails import queue_claim_mail_after_commit
+from magazine_app.core import audit
 from magazine_app.core.extensions import db
 from magazine_app.models import (
-    Issue,
     Plan,
-    Publication,
-    Purchase,
     Subscription,
     SubscriptionStatus,
     User,
@@ -32,14 +34,16 @@ from magazine_app.models import (
 class SubscriptionError(ValueError):
     """A refusal with the sentence staff or the billing system will read.
 
-    `code` is a stable machine-readable word for the API."""
+    `code` is a stable machine-readable word for the API; `field` names the value refused
+    when it is one of the caller's (the API answers it with the error)."""
 
     code = "invalid"
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    def __init__(self, message: str, code: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
         if code:
             self.code = code
+        self.field = field
 
 
 class StaleVersion(SubscriptionError):
@@ -50,10 +54,6 @@ class StaleVersion(SubscriptionError):
     def __init__(self, message: str, current: Subscription) -> None:
         super().__init__(message)
         self.current = current
-
-
-class PurchaseConflict(SubscriptionError):
-    code = "purchase_conflict"
 
 
 # --------------------------------------------------------------------------- plans
@@ -86,11 +86,16 @@ def plan_by_code(code: str) -> Plan | None:
 # --------------------------------------------------------------------------- granting
 
 
-def _check_period(starts_on: date, ends_on: date) -> None:
+def check_period(starts_on: date, ends_on: date) -> None:
+    """The one check of a period's order (console, command line, API, CSV import)."""
     if ends_on < starts_on:
         raise SubscriptionError(
-            "La date de fin précède la date de début.", code="ends_before_starts"
+            "La date de fin précède la date de début.", code="ends_before_starts", field="ends_on"
         )
+
+
+def period_text(starts_on: date, ends_on: date) -> str:
+    return f"du {starts_on:%d/%m/%Y} au {ends_on:%d/%m/%Y}"
 
 
 def grant(
@@ -98,44 +103,72 @@ def grant(
     plan: Plan,
     starts_on: date,
     ends_on: date,
+    *,
+    actor: User | None,
     status: SubscriptionStatus = SubscriptionStatus.ACTIVE,
-    granted_by: User | None = None,
     note: str = "",
 ) -> Subscription:
-    """Give `user` a subscription by hand (staff, CLI, import): no billing reference."""
-    _check_period(starts_on, ends_on)
+    """Give `user` a subscription by hand (staff, CLI): no billing reference."""
+    check_period(starts_on, ends_on)
     sub = Subscription(
         user=user,
         plan=plan,
         status=status,
         starts_on=starts_on,
         ends_on=ends_on,
-        granted_by=granted_by,
+        granted_by=actor,
         note=note[:300],
     )
     db.session.add(sub)
     db.session.flush()
+    audit.record(
+        actor or audit.Via.CLI,
+        "subscription.grant",
+        f"{user.email} : {plan.name} {period_text(starts_on, ends_on)}",
+        sub,
+        {"user_id": user.id, "plan": plan.code},
+    )
     return sub
 
 
-def revoke(subscription: Subscription, by: User | None = None, today: date | None = None) -> None:
+def revoke(subscription: Subscription, *, actor: User | None, today: date | None = None) -> None:
     """End a subscription now: it opens nothing from here on."""
     today = today or local_date()
     subscription.status = SubscriptionStatus.EXPIRED
     subscription.ends_on = max(subscription.starts_on, min(subscription.ends_on, today))
     subscription.grace_until = None
-    if by is not None:
-        subscription.note = f"Révoqué par {by.email}"[:300]
+    if actor is not None:
+        subscription.note = f"Révoqué par {actor.email}"[:300]
     db.session.flush()
+    audit.record(
+        actor or audit.Via.CLI,
+        "subscription.revoke",
+        f"{subscription.user.email} : {subscription.plan.name}",
+        subscription,
+        {"user_id": subscription.user_id},
+    )
 
 
-def extend(subscription: Subscription, until: date) -> None:
-    """Move the end date (and reopen an ended subscription)."""
-    _check_period(subscription.starts_on, until)
+def extend(subscription: Subscription, until: date, *, actor: User | None) -> bool:
+    """Move the end date (and reopen an ended subscription). The same end date changes
+    nothing, not even the status: False, and no audit line."""
+    before = subscription.ends_on
+    if until == before:
+        return False
+    check_period(subscription.starts_on, until)
     subscription.ends_on = until
     if subscription.status is SubscriptionStatus.EXPIRED:
         subscription.status = SubscriptionStatus.ACTIVE
     db.session.flush()
+    audit.record(
+        actor or audit.Via.CLI,
+        "subscription.extend",
+        f"{subscription.user.email} : {subscription.plan.name} jusqu'au {until:%d/%m/%Y} "
+        f"(au lieu du {before:%d/%m/%Y})",
+        subscription,
+        {"user_id": subscription.user_id, "before": before.isoformat(), "after": until.isoformat()},
+    )
+    return True
 
 
 class Reader(NamedTuple):
@@ -167,8 +200,6 @@ def find_or_claim_reader(email: str) -> Reader:
 def _claim(user: User) -> bool:
     if not accounts.claim_for_entitlement(user):
         return False
-    from magazine_app.accounts.mails import queue_claim_mail_after_commit
-
     queue_claim_mail_after_commit(user)
     return True
 
@@ -202,15 +233,21 @@ def upsert_by_billing_reference(
     version, or the same version carrying other data, raises StaleVersion (nothing changed),
     so that out-of-order webhooks never roll a subscription back. The reader's account is
     created (without a password) when the e-mail is new, and claimed when it exists but
-    was never verified (find_or_claim_reader)."""
+    was never verified (find_or_claim_reader). A change is audited (via the API); a
+    replay is not, as it changes nothing."""
     try:
         status = SubscriptionStatus(status)
     except ValueError as exc:
-        raise SubscriptionError(f"Statut inconnu : {status}.", code="invalid_status") from exc
+        allowed = ", ".join(s.value for s in SubscriptionStatus)
+        raise SubscriptionError(
+            f"Statut inconnu (valeurs : {allowed}).", code="invalid_status", field="status"
+        ) from exc
     plan = plan_by_code(plan_code)
     if plan is None:
-        raise SubscriptionError(f"Formule inconnue : {plan_code}.", code="unknown_plan")
-    _check_period(starts_on, ends_on)
+        raise SubscriptionError(
+            f"Formule inconnue : « {plan_code} ».", code="unknown_plan", field="plan"
+        )
+    check_period(starts_on, ends_on)
     email = accounts.normalise_email(email)
 
     sub = subscription_by_reference(reference)
@@ -244,53 +281,12 @@ def upsert_by_billing_reference(
     sub.grace_until = grace_until
     sub.version = version
     db.session.flush()
+    audit.record(
+        audit.Via.API,
+        "subscription.billing",
+        f"{email} : {plan.name} {period_text(starts_on, ends_on)} ({status.value}, "
+        f"version {version})",
+        sub,
+        {"user_id": user.id, "plan": plan.code, "reference": reference, "created": created},
+    )
     return UpsertResult(sub, created, user_created, claimed)
-
-
-# --------------------------------------------------------------------------- purchases
-
-
-def issue_by_number(publication_slug: str, number: int) -> Issue | None:
-    return db.session.scalar(
-        select(Issue)
-        .join(Publication)
-        .where(Publication.slug == publication_slug, Issue.number == number)
-    )
-
-
-def purchase_issue(user: User, issue: Issue, billing_reference: str) -> tuple[Purchase, bool]:
-    """Record a single-issue purchase ("achat au numéro"); returns (purchase, created).
-
-    Recording the same purchase twice is a no-op; a reference already used for another
-    purchase, or a second reference for an issue already bought, is a PurchaseConflict."""
-    by_ref = db.session.scalar(
-        select(Purchase).where(Purchase.billing_reference == billing_reference)
-    )
-    if by_ref is not None:
-        if by_ref.user_id == user.id and by_ref.issue_id == issue.id:
-            if by_ref.revoked_at is None:
-                return by_ref, False
-            by_ref.revoked_at = None
-            db.session.flush()
-            return by_ref, True
-        raise PurchaseConflict(
-            "Cette référence de paiement désigne déjà un autre achat.",
-            code="billing_reference_conflict",
-        )
-    existing = db.session.scalar(
-        select(Purchase).where(Purchase.user_id == user.id, Purchase.issue_id == issue.id)
-    )
-    if existing is not None:
-        if existing.revoked_at is None:
-            raise PurchaseConflict(
-                "Ce lecteur a déjà acheté ce numéro (sous une autre référence).",
-                code="already_purchased",
-            )
-        existing.revoked_at = None
-        existing.billing_reference = billing_reference
-        db.session.flush()
-        return existing, True
-    purchase = Purchase(user=user, issue=issue, billing_reference=billing_reference)
-    db.session.add(purchase)
-    db.session.flush()
-    return purchase, True
