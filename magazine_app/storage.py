@@ -42,13 +42,13 @@ import string
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Response, current_app, g, request, session
+from flask_login import current_user
 from werkzeug.security import safe_join
 
-if TYPE_CHECKING:
-    from magazine_app.models import Issue
+from magazine_app.models import SESSION_KEY, Issue
 
 READER_COOKIE = "mgz_reader"
 IMAGE_PREFIX = "/img/"
@@ -141,10 +141,6 @@ def _issued_reader_token() -> str:
     the session). Anonymous: a random token recorded in the signed session, created on
     first use; logout clears the session, so it gets a new one. The `mgz_reader` cookie
     only carries the token to nginx; its value is never trusted to choose one."""
-    from flask_login import current_user
-
-    from magazine_app.models import SESSION_KEY
-
     sid = session.get(SESSION_KEY)
     if sid and current_user.is_authenticated:
         return derived_reader_token(str(sid))

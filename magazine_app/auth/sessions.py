@@ -9,6 +9,7 @@ from flask_babel import gettext
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
+from magazine_app.accounts.operations import valid_session
 from magazine_app.core.extensions import db, login_manager
 from magazine_app.core.i18n import N_
 from magazine_app.models import SESSION_KEY, LoginSession, User, utcnow
@@ -42,8 +43,6 @@ def init_auth(app: Flask) -> None:
 def _load_user(user_id: str) -> User | None:
     """A user is logged in only while their login session row is valid: logging out or
     changing the password revokes rows, which makes copies of old cookies useless."""
-    from magazine_app.accounts.operations import valid_session
-
     try:
         uid = int(user_id)
     except ValueError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 from magazine_app.core.extensions import babel
@@ -44,8 +45,6 @@ def remember_locale(lang: str) -> None:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
-
-    from flask_babel import format_date, format_datetime, get_locale
 
     def format_day(value: date | datetime | None, format: str = "medium") -> str:
         """Babel's format_date, with the French ordinal of the first day: « 1er mars »."""

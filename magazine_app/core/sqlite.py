@@ -4,6 +4,7 @@ timeout (writers queue instead of failing at once), and enforced foreign keys.""
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -32,6 +33,4 @@ def configure_sqlite(app: Flask) -> None:
         _installed = True
     uri: str = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:///:memory:"):
-        from pathlib import Path
-
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

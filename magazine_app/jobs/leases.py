@@ -37,6 +37,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 
 from magazine_app import storage
+from magazine_app.core import audit
 from magazine_app.core.extensions import db
 from magazine_app.models import Issue, IssueStatus, utcnow
 
@@ -214,8 +215,6 @@ def is_abandoned(issue: Issue, now: datetime | None = None) -> bool:
 def expire_abandoned(issue_id: int | None = None, now: datetime | None = None) -> list[int]:
     """Mark abandoned jobs failed (one issue, or all): what staff see, so that they can
     retry or delete them while no consumer runs. Commits; returns the ids changed."""
-    from magazine_app.core import audit
-
     now = now or utcnow()
     stmt = select(Issue).where(
         Issue.status == IssueStatus.PROCESSING,
