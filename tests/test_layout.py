@@ -281,3 +281,16 @@ def test_old_import_paths_fail(old: str) -> None:
     except ModuleNotFoundError:
         return
     raise AssertionError(f"{old} still imports")
+
+
+def test_tables_are_imported_from_models_only() -> None:
+    """`magazine_app.models` is the one import path for tables: its submodules (one per
+    feature) are its implementation, imported by nothing outside models/."""
+    wrong = sorted(
+        f"{module} -> {target}"
+        for module, path in MODULES.items()
+        if not module.startswith("magazine_app.models")
+        for target, _ in _imports(module, path)
+        if target.startswith("magazine_app.models.")
+    )
+    assert wrong == []
