@@ -11,18 +11,20 @@ import shutil
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 from werkzeug.serving import make_server
 
 from magazine_app import create_app
 from magazine_app.core.extensions import db
-from magazine_app.models import Role, User
+from magazine_app.models import Issue, IssueStatus, Publication, Role, User, utcnow
+from magazine_app.subscriptions import api_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MAGAZINE_SHARED_DIR", ROOT.parent / "shared"))
@@ -277,6 +279,17 @@ def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
 
 
+@pytest.fixture
+def staff_user(make_user: Callable[..., User]) -> User:
+    return make_user("redac@challenge.ma", role=Role.STAFF, name="Rédactrice")
+
+
+@pytest.fixture
+def staff_client(client: FlaskClient, auth: AuthActions, staff_user: User) -> FlaskClient:
+    auth.login(staff_user.email)
+    return client
+
+
 # --------------------------------------------------------------------------- issues
 
 # Small renditions keep the tests fast; the pipeline is the real one.
@@ -355,6 +368,83 @@ def make_issue(app: Flask, ingested_cache: Path) -> Callable[..., Any]:
         return issue
 
     return make
+
+
+# --------------------------------------------------------------------------- billing API
+
+
+@pytest.fixture
+def api_key(app: Flask) -> str:
+    """A live key (plaintext) of a billing client."""
+    _client, key = api_keys.create_key("facturation-test")
+    db.session.commit()
+    return key
+
+
+class ApiCaller:
+    """The test client with `Authorization: Bearer <key>` on every call."""
+
+    def __init__(self, client: FlaskClient, key: str) -> None:
+        self.client = client
+        self.key = key
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}", **(extra or {})}
+
+    def get(self, url: str, headers: dict[str, str] | None = None, **kw: Any):
+        return self.client.get(url, headers=self._headers(headers), **kw)
+
+    def put(self, url: str, headers: dict[str, str] | None = None, **kw: Any):
+        return self.client.put(url, headers=self._headers(headers), **kw)
+
+    def post(self, url: str, headers: dict[str, str] | None = None, **kw: Any):
+        return self.client.post(url, headers=self._headers(headers), **kw)
+
+
+@pytest.fixture
+def api(client: FlaskClient, api_key: str) -> ApiCaller:
+    return ApiCaller(client, api_key)
+
+
+@pytest.fixture
+def make_issue_row(app: Flask) -> Callable[..., Issue]:
+    """A published issue row without pages (enough for entitlements and purchases)."""
+
+    def make(
+        publication: str = "challenge",
+        number: int = 228,
+        released: date = date(2022, 2, 11),
+        published: bool = True,
+    ) -> Issue:
+        pub = db.session.scalar(select(Publication).where(Publication.slug == publication))
+        issue = Issue(
+            publication=pub,
+            number=number,
+            title=f"{pub.title} N°{number}",
+            period_label="Du 11 au 17 février 2022",
+            release_date=released,
+            status=IssueStatus.READY,
+            # Published at 06:00 UTC on its release day, or now if that is still ahead (a
+            # test releasing "today" ran between midnight and 06:00 UTC and saw no issue).
+            publish_at=min(datetime.combine(released, time(6)), utcnow()) if published else None,
+            page_count=8,
+        )
+        db.session.add(issue)
+        db.session.commit()
+        return issue
+
+    return make
+
+
+@pytest.fixture
+def outbox(app: Flask) -> Callable[[], list[Path]]:
+    """The messages written so far (MAIL_OUTBOX: one .eml per message)."""
+
+    def read() -> list[Path]:
+        folder = Path(app.config["MAIL_OUTBOX"])
+        return sorted(folder.glob("*.eml")) if folder.exists() else []
+
+    return read
 
 
 # ---------------------------------------------------------------- live server and browser

@@ -21,22 +21,21 @@ from sqlalchemy import select
 from magazine_app.accounts import operations as accounts
 from magazine_app.core.extensions import db
 from magazine_app.models import Subscription, User
-from tests.account_fixtures import (
+from tests.accounts.conftest import (
     ATTACKER_PASSWORD,
     BASE,
     BUYER,
 )
-from tests.account_fixtures import attacker_with_a_session as _attacker_with_a_session
-from tests.account_fixtures import body as _body
-from tests.account_fixtures import logged_in as _logged_in
-from tests.account_fixtures import mails as _mails
-from tests.account_fixtures import user_row as _user
+from tests.accounts.conftest import attacker_with_a_session as _attacker_with_a_session
+from tests.accounts.conftest import body as _body
+from tests.accounts.conftest import logged_in as _logged_in
+from tests.accounts.conftest import mails as _mails
+from tests.accounts.conftest import user_row as _user
 from tests.conftest import AuthActions, csrf_token
 
 if TYPE_CHECKING:
-    from tests.api_fixtures import ApiCaller
+    from tests.conftest import ApiCaller
 
-pytest_plugins = ["tests.api_fixtures"]
 
 CSV_HEADER = "email,name,plan,starts_on,ends_on,status,billing_reference\n"
 SUB_BODY = {

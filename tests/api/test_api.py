@@ -21,8 +21,6 @@ from magazine_app.models import (
 )
 from magazine_app.subscriptions import api_keys
 
-pytest_plugins = ["tests.api_fixtures"]
-
 TODAY = date.today()
 BODY = {
     "email": "Nadia@Example.com",

@@ -18,8 +18,6 @@ from schemathesis.specs.openapi.checks import (
 
 from magazine_app.api.openapi import document
 
-pytest_plugins = ["tests.api_fixtures"]
-
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from gunicorn.config import Config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _settings(monkeypatch: pytest.MonkeyPatch, instance: Path | None) -> Config:

@@ -22,7 +22,7 @@ from magazine_app.core.extensions import db
 from magazine_app.models import User
 from tests.conftest import TEST_PASSWORD, AuthActions, csrf_token
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "magazine_app" / "translations"
 EN_PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
 EN_MO = EN_PO.with_suffix(".mo")

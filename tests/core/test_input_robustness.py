@@ -19,9 +19,7 @@ from sqlalchemy import func, select
 
 from magazine_app.core.extensions import db
 from magazine_app.models import PageStat, Purchase, ReadingPosition, Subscription
-from tests.staff_fixtures import form_token
-
-pytest_plugins = ["tests.api_fixtures"]
+from tests.staff.conftest import form_token
 
 HUGE = "999999999999999999999999999999"
 DEEP = "[" * 5000

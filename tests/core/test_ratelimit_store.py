@@ -21,7 +21,7 @@ from magazine_app import create_app
 from magazine_app.core.ratelimit_sqlite import SQLiteStorage
 from tests.conftest import csrf_token as form_token
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # One "worker": an app on the shared instance folder, posting failed logins.
 WORKER = """

@@ -15,7 +15,7 @@ import requests
 
 from magazine_app import storage
 from tests.conftest import CSRF_RE, TEST_PASSWORD, LiveServer
-from tests.gate_fixtures import assert_nothing_leaked, path_variants, secret_bytes
+from tests.reader.conftest import assert_nothing_leaked, path_variants, secret_bytes
 from tests.servers import NGINX_TEMPLATE, Nginx, RequestRecorder
 
 

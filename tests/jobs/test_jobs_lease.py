@@ -26,9 +26,9 @@ from magazine_app.models import AuditEvent, Issue, IssueStatus, utcnow
 from tests.conftest import TEST_SIZES
 from tests.pdfs import magazine_pdf
 from tests.servers import consumer_env
-from tests.staff_fixtures import form_token, staff_client, staff_user  # noqa: F401
+from tests.staff.conftest import form_token
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -151,7 +151,7 @@ def _abandoned(make_issue, **kw) -> Issue:
     return issue
 
 
-def test_staff_see_a_dead_job_failed_and_retry_it(fast, staff_client, make_issue) -> None:  # noqa: F811
+def test_staff_see_a_dead_job_failed_and_retry_it(fast, staff_client, make_issue) -> None:
     issue = _abandoned(make_issue)
     base = f"/redaction/numeros/{issue.id}"
     state = staff_client.get(f"{base}/etat.json").get_json()
@@ -177,7 +177,7 @@ def test_staff_see_a_dead_job_failed_and_retry_it(fast, staff_client, make_issue
     assert retried.actor_email == "redac@challenge.ma" and retried.target_id == issue.id
 
 
-def test_staff_delete_a_dead_job_after_confirming(fast, staff_client, make_issue) -> None:  # noqa: F811
+def test_staff_delete_a_dead_job_after_confirming(fast, staff_client, make_issue) -> None:
     issue = _abandoned(make_issue)
     issue_id, folder = issue.id, storage.issue_root(issue.id)
     url = f"/redaction/numeros/{issue_id}/supprimer"
@@ -192,7 +192,7 @@ def test_staff_delete_a_dead_job_after_confirming(fast, staff_client, make_issue
     assert deleted.details["issue_id"] == issue_id
 
 
-def test_a_live_job_can_be_neither_retried_nor_deleted(fast, staff_client, make_issue) -> None:  # noqa: F811
+def test_a_live_job_can_be_neither_retried_nor_deleted(fast, staff_client, make_issue) -> None:
     issue = _abandoned(make_issue)
     issue.job_lease_until = utcnow() + timedelta(minutes=1)  # its worker is alive
     db.session.commit()

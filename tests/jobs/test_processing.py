@@ -23,7 +23,7 @@ from tests.conftest import TEST_SIZES, shared_path
 from tests.pdfs import magazine_pdf
 from tests.servers import consumer_env
 
-HANGING_CHILD = Path(__file__).parent / "ingest" / "hanging_child.py"
+HANGING_CHILD = Path(__file__).parents[1] / "ingest" / "hanging_child.py"
 
 
 @pytest.fixture
@@ -235,7 +235,7 @@ def test_worker_consumes_a_queued_job_and_survives_sigterm(app_config, tmp_path)
     env = consumer_env(cfg)
     worker = subprocess.Popen(
         [sys.executable, "-m", "flask", "jobs", "worker"],
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -1,6 +1,5 @@
-"""Fixtures of the reader tests (kiosk, archive, issue page, viewer, accessibility).
-
-Import the ones a test module uses: `from tests.reader_fixtures import subscribe, ...`."""
+"""Fixtures and helpers of the reader tests (kiosk, archive, issue page, viewer, gate,
+accessibility): pytest finds the fixtures here; the helpers are imported by name."""
 
 from __future__ import annotations
 
@@ -12,13 +11,11 @@ from typing import Any
 
 import pytest
 
+from magazine_app import storage
 from magazine_app.models import Issue, Subscription, User
-from tests.conftest import CHROMIUM_ARGS, IN_CI, TEST_PASSWORD  # noqa: F401
+from tests.conftest import IN_CI, TEST_PASSWORD
 
-# The fixtures (a star import registers them in a test module without shadowing warnings).
-__all__ = ["new_page", "subscriber"]
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = ROOT / "node_modules"
 
 
@@ -116,3 +113,54 @@ def axe_path() -> Path:
             pytest.fail(f"{path} is missing: run `npm ci` (make test does)")
         pytest.skip(f"{path} is missing: run `npm ci`")
     return path
+
+
+# ------------------------------------------------ what the gate's attack tests share
+# (tests/reader/test_gate_attacks.py, tests/deploy/test_nginx.py): the bytes that must
+# never leave the server, and the list of path spellings to try.
+
+SIZES = ("thumb", "screen", "zoom")
+
+
+def secret_bytes(issue) -> dict[str, bytes]:
+    """What must never leave the server: the manifest, the original, locked renditions."""
+    version = storage.issue_root(issue.id) / issue.rendition_dir
+    out = {
+        "manifest": (version / "manifest.json").read_bytes(),
+        "original": storage.original_path(issue.source_sha256).read_bytes(),
+    }
+    for page in issue.pages[3:]:
+        for size in SIZES:
+            rel = storage.rendition_relpath(
+                issue.id, issue.rendition_dir, page.renditions[size]["file"]
+            )
+            out[f"{page.number}-{size}"] = storage.resolve(rel).read_bytes()
+    return out
+
+
+def assert_nothing_leaked(body: bytes, secrets: dict[str, bytes]) -> None:
+    assert len(body) < 8000, "an error answer is a short page, not a file"
+    for name, data in secrets.items():
+        assert data[:64] not in body, f"{name} leaked"
+
+
+def path_variants(issue, path: str) -> list[str]:
+    head, _, name = path.rpartition("/")
+    version_root = head.rsplit("/", 1)[0]  # /img/issues/<id>/<version>
+    return [
+        f"{path}/../../manifest.json",
+        f"{version_root}/manifest.json",
+        f"{head}/./{name}",
+        f"{head}//{name}",
+        f"{head}/%2e%2e/screen/{name}",
+        f"{head}/%2E%2E/%2E%2E/manifest.json",
+        f"{head}%2f..%2f..%2fmanifest.json",
+        f"{head}%2F{name}",
+        f"{head}/{name}%00",
+        f"{path}/",
+        f"{head}/{name[:-4]}%2ewebp",
+        f"/img/originals/{issue.source_sha256}.pdf",
+        f"/img/issues/{issue.id}/{issue.rendition_dir}/../../../originals/{issue.source_sha256}.pdf",
+        "/img/../instance/secret_key",
+        f"/img/staging/{issue.id}-x/manifest.json",
+    ]

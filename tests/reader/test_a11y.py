@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.reader_fixtures import *  # noqa: F403  (fixtures)
-from tests.reader_fixtures import axe_path, viewer_url, wait_ready
+from tests.reader.conftest import axe_path, viewer_url, wait_ready
 
 pytestmark = pytest.mark.browser
 

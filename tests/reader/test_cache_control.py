@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 
 import magazine_app
-from tests.staff_fixtures import form_token, staff_client, staff_user  # noqa: F401
-
-pytest_plugins = ["tests.api_fixtures"]
+from tests.staff.conftest import form_token
 
 NO_STORE = "private, no-store"
 
@@ -58,7 +56,7 @@ def test_reading_position_answer_is_not_stored(reader, issue) -> None:
     assert response.headers["Cache-Control"] == NO_STORE
 
 
-def test_staff_pages_are_not_stored(staff_client, issue) -> None:  # noqa: F811
+def test_staff_pages_are_not_stored(staff_client, issue) -> None:
     for path in ("/redaction/", f"/redaction/numeros/{issue.id}/statistiques"):
         response = staff_client.get(path)
         assert response.status_code == 200, path

@@ -19,7 +19,7 @@ import pytest
 
 from magazine_app import storage
 from magazine_app.models import Page
-from tests.gate_fixtures import SIZES, assert_nothing_leaked, path_variants, secret_bytes
+from tests.reader.conftest import SIZES, assert_nothing_leaked, path_variants, secret_bytes
 
 FORGED = "/../../manifest.jsonZ"
 

@@ -12,8 +12,7 @@ from magazine_app.catalog import queries as catalog
 from magazine_app.catalog import reading
 from magazine_app.core.extensions import db
 from magazine_app.models import utcnow
-from tests.reader_fixtures import *  # noqa: F403  (fixtures)
-from tests.reader_fixtures import viewer_url
+from tests.reader.conftest import viewer_url
 
 
 def test_kiosk_shows_latest_issue_and_continue_reading(

@@ -8,8 +8,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.reader_fixtures import *  # noqa: F403  (fixtures)
-from tests.reader_fixtures import (
+from tests.reader.conftest import (
     browser_login,
     poll,
     rendition_files,

@@ -1,9 +1,6 @@
 """Fixtures of the search tests: a clean index, issues made of given page texts, a really
-ingested corpus magazine, and subscribers.
-
-Import the fixtures by name in a test module:
-    from tests.search_fixtures import clean_index, corpus_issue, ...  # noqa: F401
-"""
+ingested corpus magazine, and subscribers (pytest finds the fixtures here; the corpus
+names and `corpus_pdf` are imported by name)."""
 
 from __future__ import annotations
 

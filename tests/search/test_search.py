@@ -2,7 +2,6 @@
 filters, the gate, and keeping the index in step with issues. The same tests run on SQLite
 FTS5 and on PostgreSQL (TEST_DATABASE_URL)."""
 
-# ruff: noqa: F811  (fixtures are imported from tests/search_fixtures.py by name)
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -15,7 +14,6 @@ from magazine_app.core.extensions import db
 from magazine_app.models import Role, utcnow
 from magazine_app.search import Filters, highlight, text
 from magazine_app.search.query import Matcher, parse
-from tests.search_fixtures import clean_index, make_text_issue, subscribe  # noqa: F401
 
 CARS = "Le marché marocain des véhicules d'occasion entame sa restructuration."
 SHOUT = "LES VÉHICULES ÉLECTRIQUES ARRIVENT À CASABLANCA"

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.reader_fixtures import poll, viewer_url, wait_for_view, wait_ready
-from tests.search_fixtures import clean_index  # noqa: F401
+from tests.reader.conftest import poll, viewer_url, wait_for_view, wait_ready
 
 pytestmark = pytest.mark.browser
 

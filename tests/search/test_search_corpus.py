@@ -1,7 +1,6 @@
 """Search on real corpus text (really ingested PDFs from ../shared/corpus), and highlight
 rectangles checked against PyMuPDF's own `search_for` on the same pages."""
 
-# ruff: noqa: F811  (fixtures are imported from tests/search_fixtures.py by name)
 from __future__ import annotations
 
 import re
@@ -16,14 +15,7 @@ from magazine_app import search
 from magazine_app.access import Access, Level, Reason, access_for
 from magazine_app.models import utcnow
 from magazine_app.search.query import parse
-from tests.search_fixtures import (  # noqa: F401
-    FSM,
-    TERRA,
-    clean_index,
-    corpus_cache,
-    corpus_pdf,
-    ingest_corpus,
-)
+from tests.search.conftest import FSM, TERRA, corpus_pdf
 
 HABIBI = ("broken", "pypdf-habibi-rotated.pdf")
 

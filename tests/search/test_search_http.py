@@ -1,7 +1,6 @@
 """The search page and the viewer's recherche.json over HTTP, judged by what is served:
 no snippet, thumbnail or rectangle of a page the reader may not read."""
 
-# ruff: noqa: F811  (fixtures are imported from tests/search_fixtures.py by name)
 from __future__ import annotations
 
 import re
@@ -10,7 +9,6 @@ from datetime import timedelta
 from magazine_app import search
 from magazine_app.core.extensions import db
 from magazine_app.models import Role, utcnow
-from tests.search_fixtures import clean_index, make_text_issue, subscribe  # noqa: F401
 
 SECRET = "Hakimi signe un transfert record au Paris Saint-Germain"
 

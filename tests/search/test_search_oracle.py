@@ -10,7 +10,6 @@ for subscribers" for a single whole word, never for anything finer. Search is ra
 and the SQL the app sends finds no locked page at all (filtered in the engine, not after).
 The same tests run on SQLite FTS5 and PostgreSQL (TEST_DATABASE_URL, `-m db`)."""
 
-# ruff: noqa: F811  (fixtures are imported from tests/search_fixtures.py by name)
 from __future__ import annotations
 
 import json
@@ -26,7 +25,6 @@ from sqlalchemy import event
 from magazine_app.core.extensions import db, limiter
 from magazine_app.models import Role
 from tests.conftest import AuthActions, IsolatedClient
-from tests.search_fixtures import clean_index, make_text_issue, subscribe  # noqa: F401
 
 FREE_1 = "Couverture : le marché automobile repart. Transfert record pour le Raja."
 FREE_2 = "Sommaire de la semaine. Hakimi à la une."

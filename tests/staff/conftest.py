@@ -15,24 +15,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from magazine_app.models import Role, User
-from tests.conftest import CSRF_RE, TEST_SIZES, AuthActions, LiveServer
+from tests.conftest import CSRF_RE, TEST_SIZES, LiveServer
 from tests.pdfs import magazine_pdf
-
-
-@pytest.fixture
-def staff_user(make_user: Callable[..., User]) -> User:
-    return make_user("redac@challenge.ma", role=Role.STAFF, name="Rédactrice")
 
 
 @pytest.fixture
 def admin_user(make_user: Callable[..., User]) -> User:
     return make_user("admin@challenge.ma", role=Role.ADMIN, name="Admin")
-
-
-@pytest.fixture
-def staff_client(client: FlaskClient, auth: AuthActions, staff_user: User) -> FlaskClient:
-    auth.login(staff_user.email)
-    return client
 
 
 def form_token(client: FlaskClient, url: str) -> str:

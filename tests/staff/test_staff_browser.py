@@ -18,12 +18,7 @@ from magazine_app.catalog import operations as editorial
 from magazine_app.core.extensions import db
 from magazine_app.models import Issue, IssueStatus, utcnow
 from tests.conftest import TEST_PASSWORD, shared_path
-from tests.staff_fixtures import (  # noqa: F401
-    queued_app_config,
-    staff_server,
-    staff_user,
-    stored_files,
-)
+from tests.staff.conftest import stored_files
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +43,7 @@ def fill_upload(page, pdf: Path, number: int) -> None:
     page.locator("#pdf").set_input_files(str(pdf))
 
 
-def test_upload_progress_toc_schedule_publish_kiosk(page, staff_server, staff_user) -> None:  # noqa: F811
+def test_upload_progress_toc_schedule_publish_kiosk(page, staff_server, staff_user) -> None:
     app, server, _ = staff_server
     pdf = shared_path(*MAGAZINE)
     states: list[dict] = []
@@ -116,7 +111,7 @@ def editorial_local(app, utc) -> str:
         return editorial.utc_to_local(utc).strftime("%Y-%m-%dT%H:%M")
 
 
-def test_broken_pdf_shows_the_failure_reason(page, staff_server, staff_user) -> None:  # noqa: F811
+def test_broken_pdf_shows_the_failure_reason(page, staff_server, staff_user) -> None:
     _, server, _ = staff_server
     login(page, server, staff_user.email)
     page.goto(server.url("/redaction/numeros/nouveau"))
@@ -130,8 +125,8 @@ def test_broken_pdf_shows_the_failure_reason(page, staff_server, staff_user) -> 
 
 def test_non_pdf_and_oversized_are_refused_with_nothing_stored(
     page,
-    staff_server,  # noqa: F811
-    staff_user,  # noqa: F811
+    staff_server,
+    staff_user,
     tmp_path: Path,
 ) -> None:
     app, server, _ = staff_server
@@ -176,7 +171,7 @@ def test_staff_pages_fit_a_phone_without_console_errors(
     browser,
     live_server,
     make_issue,
-    staff_user,  # noqa: F811
+    staff_user,
 ) -> None:
     issue = make_issue(pages=6)
     assert issue.status is IssueStatus.READY

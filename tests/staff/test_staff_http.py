@@ -11,12 +11,7 @@ from sqlalchemy import select
 from magazine_app.catalog import operations as editorial
 from magazine_app.core.extensions import db
 from magazine_app.models import AuditEvent, Issue, Subscription, utcnow
-from tests.staff_fixtures import (  # noqa: F401
-    admin_user,
-    form_token,
-    staff_client,
-    staff_user,
-)
+from tests.staff.conftest import form_token
 
 
 def follow(client, url: str, **kwargs):
@@ -67,13 +62,13 @@ def test_readers_get_403_on_every_staff_route(app, client, auth, make_user) -> N
         assert response.status_code == 403, (method, url, response.status_code)
 
 
-def test_staff_get_403_on_the_admin_audit_log(client, auth, staff_user) -> None:  # noqa: F811
+def test_staff_get_403_on_the_admin_audit_log(client, auth, staff_user) -> None:
     auth.login(staff_user.email)
     assert client.get("/redaction/").status_code == 200
     assert client.get("/redaction/journal").status_code == 403
 
 
-def test_every_staff_page_renders(staff_client, make_issue, make_user) -> None:  # noqa: F811
+def test_every_staff_page_renders(staff_client, make_issue, make_user) -> None:
     issue = make_issue(pages=6)
     reader = make_user("abonne@example.com", name="Amina Benali")
     pages = [
@@ -97,7 +92,7 @@ def test_every_staff_page_renders(staff_client, make_issue, make_user) -> None: 
     assert "Amina Benali" in staff_client.get("/redaction/abonnes?q=amina").get_data(as_text=True)
 
 
-def test_the_nav_shows_the_staff_link_to_staff_only(client, auth, make_user, staff_user) -> None:  # noqa: F811
+def test_the_nav_shows_the_staff_link_to_staff_only(client, auth, make_user, staff_user) -> None:
     reader = make_user("lecteur@example.com")
     auth.login(reader.email)
     assert "Rédaction" not in client.get("/").get_data(as_text=True)
@@ -106,7 +101,7 @@ def test_the_nav_shows_the_staff_link_to_staff_only(client, auth, make_user, sta
     assert 'href="/redaction/"' in client.get("/").get_data(as_text=True)
 
 
-def test_state_json_reports_progress(staff_client, make_issue) -> None:  # noqa: F811
+def test_state_json_reports_progress(staff_client, make_issue) -> None:
     issue = make_issue(pages=4)
     data = staff_client.get(f"/redaction/numeros/{issue.id}/etat.json").get_json()
     assert data["status"] == "ready" and data["percent"] == 100 and data["finished"]
@@ -125,7 +120,7 @@ def test_state_json_reports_progress(staff_client, make_issue) -> None:  # noqa:
     assert "Relancer" in page and "protégé par un mot de passe" in page
 
 
-def test_edit_metadata_and_preview_pages(staff_client, make_issue) -> None:  # noqa: F811
+def test_edit_metadata_and_preview_pages(staff_client, make_issue) -> None:
     issue = make_issue(pages=6)
     url = f"/redaction/numeros/{issue.id}/modifier"
     token = form_token(staff_client, url)
@@ -164,7 +159,7 @@ def test_edit_metadata_and_preview_pages(staff_client, make_issue) -> None:  # n
     assert actions == ["issue.update", "issue.preview"]
 
 
-def test_toc_editor_saves_the_rows_in_order_and_rebuilds(staff_client, make_issue) -> None:  # noqa: F811
+def test_toc_editor_saves_the_rows_in_order_and_rebuilds(staff_client, make_issue) -> None:
     issue = make_issue(pages=8)
     original = [(t.level, t.title, t.page) for t in issue.toc_entries]
     url = f"/redaction/numeros/{issue.id}/sommaire"
@@ -195,7 +190,7 @@ def test_toc_editor_saves_the_rows_in_order_and_rebuilds(staff_client, make_issu
     assert [(t.level, t.title, t.page) for t in issue.toc_entries] == original
 
 
-def test_publish_schedule_unpublish_with_local_time(staff_client, make_issue) -> None:  # noqa: F811
+def test_publish_schedule_unpublish_with_local_time(staff_client, make_issue) -> None:
     issue = make_issue(pages=4, published=False)
     base = f"/redaction/numeros/{issue.id}"
     token = form_token(staff_client, base)
@@ -241,7 +236,7 @@ def test_a_scheduled_issue_appears_at_its_time_without_a_job(client, make_issue)
     assert client.get(f"/lire/challenge/{issue.number}").status_code == 200
 
 
-def test_publishing_is_refused_before_processing_is_done(staff_client, make_issue) -> None:  # noqa: F811
+def test_publishing_is_refused_before_processing_is_done(staff_client, make_issue) -> None:
     issue = make_issue(pages=4, published=False)
     issue.status = issue.status.PROCESSING
     db.session.commit()
@@ -255,7 +250,7 @@ def test_publishing_is_refused_before_processing_is_done(staff_client, make_issu
     assert db.session.get(Issue, issue.id) is not None
 
 
-def test_delete_asks_then_removes_rows_and_files(app, staff_client, make_issue) -> None:  # noqa: F811
+def test_delete_asks_then_removes_rows_and_files(app, staff_client, make_issue) -> None:
     from magazine_app import storage
 
     issue = make_issue(pages=4)
@@ -280,7 +275,7 @@ def test_delete_asks_then_removes_rows_and_files(app, staff_client, make_issue) 
     assert event.summary == f"Challenge N°{number}"
 
 
-def test_subscribers_grant_extend_revoke_are_recorded(staff_client, staff_user, make_user) -> None:  # noqa: F811
+def test_subscribers_grant_extend_revoke_are_recorded(staff_client, staff_user, make_user) -> None:
     reader = make_user("amina@example.com", name="Amina")
     url = f"/redaction/abonnes/{reader.id}"
     token = form_token(staff_client, url)
@@ -328,7 +323,7 @@ def test_subscribers_grant_extend_revoke_are_recorded(staff_client, staff_user, 
     )
 
 
-def test_admin_sees_the_audit_log(client, auth, admin_user, make_issue) -> None:  # noqa: F811
+def test_admin_sees_the_audit_log(client, auth, admin_user, make_issue) -> None:
     issue = make_issue(pages=4, published=False)
     auth.login(admin_user.email)
     token = form_token(client, f"/redaction/numeros/{issue.id}")
@@ -339,7 +334,7 @@ def test_admin_sees_the_audit_log(client, auth, admin_user, make_issue) -> None:
     assert "Aucune action" in filtered
 
 
-def test_check_number_endpoint(staff_client, make_issue) -> None:  # noqa: F811
+def test_check_number_endpoint(staff_client, make_issue) -> None:
     issue = make_issue(pages=4)
     data = staff_client.get(
         f"/redaction/numeros/verifier.json?publication=challenge&number={issue.number}"

@@ -11,7 +11,7 @@ from magazine_app.access import Access, Level, Reason
 from magazine_app.catalog import stats
 from magazine_app.core.extensions import db
 from magazine_app.models import IssueReader, PageStat, Plan, Subscription, utcnow
-from tests.staff_fixtures import form_token, staff_client, staff_user  # noqa: F401
+from tests.staff.conftest import form_token
 
 
 def send(client, issue, events, token=None):
@@ -82,7 +82,7 @@ def test_unpublished_issue_and_staff_reading_are_not_counted(
     client,
     auth,
     make_issue,
-    staff_user,  # noqa: F811
+    staff_user,
 ) -> None:
     draft = make_issue(pages=4, published=False)
     assert send(client, draft, [{"page": 1, "seconds": 3}]).status_code == 404
@@ -124,7 +124,7 @@ def test_domain_rules_for_events(app, make_issue) -> None:
     assert stats.issue_stats(issue).total_seconds == stats.MAX_SECONDS_PER_EVENT
 
 
-def test_stats_page_chart_and_csv(staff_client, client, make_issue) -> None:  # noqa: F811
+def test_stats_page_chart_and_csv(staff_client, client, make_issue) -> None:
     issue = make_issue(pages=6, preview_pages=6)
     other = issue.publication.title
     for who in range(3):

@@ -12,14 +12,7 @@ from magazine_app.core.extensions import db
 from magazine_app.models import AuditEvent, Issue, IssueStatus
 from magazine_app.staff import streaming
 from tests.conftest import shared_path
-from tests.staff_fixtures import (  # noqa: F401
-    form_token,
-    small_pdf,
-    staff_client,
-    staff_user,
-    stored_files,
-    upload_data,
-)
+from tests.staff.conftest import form_token, stored_files, upload_data
 
 URL = "/redaction/numeros/nouveau"
 
@@ -43,7 +36,7 @@ def issue_count() -> int:
     return db.session.scalar(select(func.count(Issue.id))) or 0
 
 
-def test_upload_registers_processes_and_records(app, staff_client, small_pdf) -> None:  # noqa: F811
+def test_upload_registers_processes_and_records(app, staff_client, small_pdf) -> None:
     response = post_upload(staff_client, small_pdf)
     assert response.status_code == 201, response.get_data(as_text=True)
     data = response.get_json()
@@ -63,7 +56,7 @@ def test_upload_registers_processes_and_records(app, staff_client, small_pdf) ->
     assert event.action == "issue.upload" and event.actor_email == "redac@challenge.ma"
 
 
-def test_upload_without_javascript_uses_the_form_token(staff_client, small_pdf) -> None:  # noqa: F811
+def test_upload_without_javascript_uses_the_form_token(staff_client, small_pdf) -> None:
     token = form_token(staff_client, URL)
     data = upload_data(small_pdf)
     data["csrf_token"] = token
@@ -72,7 +65,7 @@ def test_upload_without_javascript_uses_the_form_token(staff_client, small_pdf) 
     assert response.headers["Location"].startswith("/redaction/numeros/")
 
 
-def test_missing_csrf_token_is_refused_and_nothing_is_kept(app, staff_client, small_pdf) -> None:  # noqa: F811
+def test_missing_csrf_token_is_refused_and_nothing_is_kept(app, staff_client, small_pdf) -> None:
     response = staff_client.post(
         URL,
         data=upload_data(small_pdf),
@@ -95,7 +88,7 @@ def test_missing_csrf_token_is_refused_and_nothing_is_kept(app, staff_client, sm
         b"oops\n",  # as in corpus/broken/qpdf-bad1-not-a-pdf.pdf
     ],
 )
-def test_non_pdf_is_refused_by_content_and_nothing_is_kept(app, staff_client, content) -> None:  # noqa: F811
+def test_non_pdf_is_refused_by_content_and_nothing_is_kept(app, staff_client, content) -> None:
     response = post_upload(staff_client, content, filename="numero.pdf")
     assert response.status_code == 415
     assert "n'est pas un PDF" in response.get_json()["error"]
@@ -104,7 +97,7 @@ def test_non_pdf_is_refused_by_content_and_nothing_is_kept(app, staff_client, co
 
 
 @pytest.mark.parametrize("size", [100_000, 400_000])
-def test_oversized_file_is_refused_and_nothing_is_kept(app, staff_client, size) -> None:  # noqa: F811
+def test_oversized_file_is_refused_and_nothing_is_kept(app, staff_client, size) -> None:
     """100 kB: refused while streaming (past the limit); 400 kB: refused from the declared
     Content-Length before a byte is read."""
     app.config["MAX_UPLOAD_BYTES"] = 50_000
@@ -116,7 +109,7 @@ def test_oversized_file_is_refused_and_nothing_is_kept(app, staff_client, size) 
     assert stored_files(storage_root(app)) == []
 
 
-def test_same_number_is_refused_same_file_is_warned(app, staff_client, small_pdf) -> None:  # noqa: F811
+def test_same_number_is_refused_same_file_is_warned(app, staff_client, small_pdf) -> None:
     assert post_upload(staff_client, small_pdf).status_code == 201
     files_before = stored_files(storage_root(app))
     again = post_upload(staff_client, small_pdf)
@@ -132,7 +125,7 @@ def test_same_number_is_refused_same_file_is_warned(app, staff_client, small_pdf
     assert "Ce fichier est identique à celui de" in page
 
 
-def test_invalid_fields_are_reported_and_nothing_is_kept(app, staff_client, small_pdf) -> None:  # noqa: F811
+def test_invalid_fields_are_reported_and_nothing_is_kept(app, staff_client, small_pdf) -> None:
     response = post_upload(staff_client, small_pdf, number="", period_label="")
     assert response.status_code == 400
     fields = response.get_json()["fields"]
@@ -140,7 +133,7 @@ def test_invalid_fields_are_reported_and_nothing_is_kept(app, staff_client, smal
     assert stored_files(storage_root(app)) == []
 
 
-def test_broken_pdf_is_accepted_then_fails_with_a_reason(app, staff_client) -> None:  # noqa: F811
+def test_broken_pdf_is_accepted_then_fails_with_a_reason(app, staff_client) -> None:
     broken = shared_path("corpus", "broken", "ocrmypdf-invalid-header-eof-only.pdf")
     response = post_upload(staff_client, broken)
     assert response.status_code == 201
@@ -167,7 +160,7 @@ def test_upload_spool_never_holds_the_file_in_memory(tmp_path) -> None:
     assert not sink.path.exists()
 
 
-def test_a_multi_megabyte_upload_streams_through(app, staff_client) -> None:  # noqa: F811
+def test_a_multi_megabyte_upload_streams_through(app, staff_client) -> None:
     """Bigger than the parser's read chunk and form-memory limit: still one stream."""
     content = b"%PDF-1.7\n" + bytes(range(256)) * 8192  # 2 MiB
     response = post_upload(staff_client, content)

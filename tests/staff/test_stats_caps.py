@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from magazine_app.catalog import stats
 from magazine_app.core.extensions import db
 from magazine_app.models import IssueReader, PageStat
-from tests.staff_fixtures import form_token
+from tests.staff.conftest import form_token
 
 ATTACKER_IP = "203.0.113.7"
 PER_IP = 2  # readers' worth of time per address, small to keep the bound tight

@@ -11,14 +11,7 @@ from sqlalchemy import func, select
 
 from magazine_app.core.extensions import db
 from magazine_app.models import Issue
-from tests.staff_fixtures import (  # noqa: F401
-    form_token,
-    small_pdf,
-    staff_client,
-    staff_user,
-    stored_files,
-    upload_data,
-)
+from tests.staff.conftest import form_token, stored_files, upload_data
 
 URL = "/redaction/numeros/nouveau"
 
@@ -49,7 +42,7 @@ def _polyglots(pdf: bytes) -> dict[str, bytes]:
 @pytest.mark.parametrize(
     "kind", ["html-first", "doctype-first", "script-after-magic", "svg-after-magic", "junk-first"]
 )
-def test_staff_upload_refuses_polyglots(app, staff_client, small_pdf, kind) -> None:  # noqa: F811
+def test_staff_upload_refuses_polyglots(app, staff_client, small_pdf, kind) -> None:
     data = _polyglots(small_pdf.read_bytes())[kind]
     response = _post(staff_client, data)
     assert response.status_code == 415, response.get_data(as_text=True)
@@ -63,11 +56,11 @@ def test_staff_upload_refuses_polyglots(app, staff_client, small_pdf, kind) -> N
     assert stored_files(Path(app.config["STORAGE_ROOT"])) == []
 
 
-def test_staff_upload_still_accepts_a_real_pdf(staff_client, small_pdf) -> None:  # noqa: F811
+def test_staff_upload_still_accepts_a_real_pdf(staff_client, small_pdf) -> None:
     assert _post(staff_client, small_pdf.read_bytes()).status_code == 201
 
 
-def test_cli_ingest_refuses_a_polyglot(app, runner, small_pdf, tmp_path) -> None:  # noqa: F811
+def test_cli_ingest_refuses_a_polyglot(app, runner, small_pdf, tmp_path) -> None:
     polyglot = tmp_path / "polyglot.pdf"
     polyglot.write_bytes(_polyglots(small_pdf.read_bytes())["script-after-magic"])
     result = runner.invoke(
@@ -79,7 +72,7 @@ def test_cli_ingest_refuses_a_polyglot(app, runner, small_pdf, tmp_path) -> None
     assert not (Path(app.config["STORAGE_ROOT"]) / "originals").exists()
 
 
-def test_ingestion_refuses_a_polyglot_already_stored(app, small_pdf, tmp_path) -> None:  # noqa: F811
+def test_ingestion_refuses_a_polyglot_already_stored(app, small_pdf, tmp_path) -> None:
     """A polyglot stored before this check (or put in place by hand) fails ingestion."""
     from magazine_app.ingest import IngestError, run_ingest
 

@@ -17,8 +17,6 @@ from magazine_app.models import (
 )
 from magazine_app.subscriptions import api_keys
 
-pytest_plugins = ["tests.api_fixtures"]
-
 CSV_HEADER = "email,name,plan,starts_on,ends_on,status,billing_reference\n"
 
 

@@ -22,7 +22,6 @@ from magazine_app.subscriptions.operations import (
     upsert_by_billing_reference,
 )
 
-pytest_plugins = ["tests.api_fixtures"]
 pytestmark = pytest.mark.usefixtures("app")
 
 TODAY = date(2022, 3, 1)
