@@ -11,7 +11,7 @@ import shutil
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,16 @@ from werkzeug.serving import make_server
 
 from magazine_app import create_app
 from magazine_app.core.extensions import db
-from magazine_app.models import Issue, IssueStatus, Publication, Role, User, utcnow
+from magazine_app.models import (
+    Issue,
+    IssueStatus,
+    Publication,
+    Role,
+    SubscriptionStatus,
+    User,
+    local_date,
+    utcnow,
+)
 from magazine_app.subscriptions import api_keys
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -223,36 +232,45 @@ def make_user(app: Flask) -> Callable[..., User]:
 
 
 @pytest.fixture
-def subscribe(app: Flask) -> Callable[..., Any]:
-    """Give `user` an active subscription to a plan (default: Challenge, one year)."""
-    from datetime import date, timedelta
+def make_subscriber(make_user: Callable[..., User]) -> Callable[..., User]:
+    """A reader with a subscription to `plan` (default: Challenge, one year, begun a month
+    ago), given by the operation staff and `flask subscriptions grant` use, on the
+    publisher's calendar (a Casablanca day, not the machine's)."""
+    from magazine_app.subscriptions.operations import grant, plan_by_code
 
-    from sqlalchemy import select
-
-    from magazine_app.models import Plan, Subscription, SubscriptionStatus
-
-    def give(user: User, plan_code: str = "challenge-1an", **kw: Any) -> Subscription:
-        plan = db.session.scalar(select(Plan).where(Plan.code == plan_code))
-        sub = Subscription(
-            user=user,
-            plan=plan,
-            status=kw.get("status", SubscriptionStatus.ACTIVE),
-            starts_on=kw.get("starts_on", date.today() - timedelta(days=30)),
-            ends_on=kw.get("ends_on", date.today() + timedelta(days=335)),
+    def make(
+        email: str | None = None,
+        plan: str = "challenge-1an",
+        *,
+        status: SubscriptionStatus = SubscriptionStatus.ACTIVE,
+        starts_on: date | None = None,
+        ends_on: date | None = None,
+        **user: Any,
+    ) -> User:
+        reader = make_user(email, **user)
+        plan_row = plan_by_code(plan)
+        assert plan_row is not None, f"no plan {plan!r} in the seed data"
+        today = local_date(utcnow())
+        grant(
+            reader,
+            plan_row,
+            starts_on or today - timedelta(days=30),
+            ends_on or today + timedelta(days=335),
+            status=status,
         )
-        db.session.add(sub)
         db.session.commit()
-        return sub
+        return reader
 
-    return give
+    return make
 
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def csrf_token(client: FlaskClient, url: str) -> str:
-    """The CSRF token of the form on `url`, as a browser would submit it."""
-    page = client.get(url)
+def csrf_token(client: FlaskClient, url: str, **kw: Any) -> str:
+    """The CSRF token of the form on `url`, as a browser would submit it (the one scraper
+    of the suite; `kw` goes to `client.get`, e.g. headers)."""
+    page = client.get(url, **kw)
     match = CSRF_RE.search(page.get_data(as_text=True))
     assert match, f"no CSRF token on {url} ({page.status_code})"
     return match.group(1)

@@ -31,7 +31,7 @@ from tests.accounts.conftest import logged_in as _logged_in
 from tests.accounts.conftest import mails as _mails
 from tests.accounts.conftest import signup as _signup
 from tests.accounts.conftest import user_row as _user
-from tests.conftest import CSRF_RE, TEST_PASSWORD, AuthActions, csrf_token
+from tests.conftest import TEST_PASSWORD, AuthActions, csrf_token
 
 if TYPE_CHECKING:
     from tests.conftest import ApiCaller
@@ -63,14 +63,8 @@ def _path(url: str) -> str:
     return "/" + url.split("/", 3)[3]
 
 
-def _csrf(client: FlaskClient, url: str, **kw: Any) -> str:
-    match = CSRF_RE.search(client.get(url, **kw).get_data(as_text=True))
-    assert match, url
-    return match.group(1)
-
-
 def _forgot(client: FlaskClient, email: str, **kw: Any):
-    token = _csrf(client, "/mot-de-passe-oublie", **kw)
+    token = csrf_token(client, "/mot-de-passe-oublie", **kw)
     return client.post("/mot-de-passe-oublie", data={"email": email, "csrf_token": token}, **kw)
 
 
@@ -288,7 +282,7 @@ def test_forged_host_does_not_reach_the_reset_link(based, app: Flask, make_user)
 
 def test_forged_host_does_not_reach_the_verification_link(based, app: Flask) -> None:
     client = app.test_client()
-    token = _csrf(client, "/inscription", headers={"Host": "evil.example"})
+    token = csrf_token(client, "/inscription", headers={"Host": "evil.example"})
     client.post(
         "/inscription",
         data={

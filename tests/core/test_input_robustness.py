@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from magazine_app.core.extensions import db
 from magazine_app.models import PageStat, Purchase, ReadingPosition, Subscription
-from tests.staff.conftest import form_token
+from tests.conftest import csrf_token
 
 HUGE = "999999999999999999999999999999"
 DEEP = "[" * 5000
@@ -54,7 +54,7 @@ def test_huge_page_numbers_of_a_real_issue_are_404(client, issue) -> None:
     base = f"/lire/challenge/{issue.number}"
     assert client.get(f"{base}/{HUGE}").status_code == 404
     assert client.get(f"{base}/texte/{HUGE}.json").status_code == 404
-    token = form_token(client, "/")
+    token = csrf_token(client, "/")
     body = {"events": [{"page": 1, "seconds": 5}], "csrf_token": token}
     assert client.post(f"/lire/challenge/{HUGE}/evenements", json=body).status_code == 404
 
@@ -96,7 +96,7 @@ def _events_url(issue) -> str:
 
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e400"])
 def test_non_finite_seconds_are_refused(client, issue, value) -> None:
-    token = form_token(client, "/")
+    token = csrf_token(client, "/")
     body = f'{{"events": [{{"page": 1, "seconds": {value}}}], "csrf_token": "{token}"}}'
     response = client.post(_events_url(issue), data=body, content_type="application/json")
     assert response.status_code == 400
@@ -114,7 +114,7 @@ def test_deep_or_odd_json_to_position_is_refused(client, auth, make_user, issue)
     user = make_user("lectrice@example.com")
     auth.login(user.email)
     url = f"/lire/challenge/{issue.number}/position"
-    token = form_token(client, "/")
+    token = csrf_token(client, "/")
     headers = {"X-CSRFToken": token}
     for body in ("[" * 600, "[1, 2]", '"page"', '{"page": NaN}', '{"page": true}', "{"):
         response = client.post(url, data=body, content_type="application/json", headers=headers)
@@ -256,14 +256,13 @@ def _url(rule: str, values: dict[str, str], params: dict[str, str]) -> str:
 
 @pytest.mark.parametrize(("who", "examples"), [("anonymous", 30), ("subscriber", 12)])
 def test_no_public_route_answers_5xx_whatever_its_parameters(
-    app, client, auth, make_user, subscribe, issue, who, examples
+    app, client, auth, make_subscriber, issue, who, examples
 ) -> None:
     """Every public GET route, with generated path parameters (huge and negative integers,
     any Unicode, slashes) and query strings: never a server error, for a visitor and for
     a logged-in subscriber (whose pages read more: positions, entitlements)."""
     if who == "subscriber":
-        user = make_user("abonne@example.com")
-        subscribe(user)
+        user = make_subscriber("abonne@example.com")
         auth.login(user.email)
     known = ["challenge", str(issue.number), "1", "4", "5", "0"]
     rules = list(_public_get_rules(app))

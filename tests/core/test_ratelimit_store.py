@@ -19,7 +19,7 @@ from limits.storage import storage_from_string
 
 from magazine_app import create_app
 from magazine_app.core.ratelimit_sqlite import SQLiteStorage
-from tests.conftest import csrf_token as form_token
+from tests.conftest import csrf_token
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -169,7 +169,7 @@ def test_x_forwarded_for_is_honoured_only_behind_a_configured_proxy(
         PROXY_FIX_X_FOR=proxies,
     )
     client = request.getfixturevalue("client")
-    token = form_token(client, "/connexion")
+    token = csrf_token(client, "/connexion")
     codes = [
         client.post(
             "/connexion",

@@ -74,10 +74,10 @@ def test_the_template_and_the_app_agree_on_what_a_rendition_path_is() -> None:
 
 
 def test_subscriber_gets_every_page_from_nginx_with_no_python_request(
-    app, nginx, recorder, make_issue, make_user, subscribe
+    app, nginx, recorder, make_issue, make_subscriber
 ) -> None:
     issue = make_issue(pages=6)
-    subscribe(make_user("abonne@example.com"))
+    make_subscriber("abonne@example.com")
     reader = browser_session()
     login(reader, nginx, "abonne@example.com")
     data = pages(reader, nginx, issue)

@@ -23,10 +23,9 @@ from magazine_app.core.extensions import db
 from magazine_app.jobs.ingest import BUSY, LEASE_LOST, run_ingest_job
 from magazine_app.jobs.leases import ABANDONED, next_lease_expiry, recover_stale_jobs
 from magazine_app.models import AuditEvent, Issue, IssueStatus, utcnow
-from tests.conftest import TEST_SIZES
+from tests.conftest import TEST_SIZES, csrf_token
 from tests.pdfs import magazine_pdf
 from tests.servers import consumer_env
-from tests.staff.conftest import form_token
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -165,7 +164,7 @@ def test_staff_see_a_dead_job_failed_and_retry_it(fast, staff_client, make_issue
     # Without the CSRF token: nothing is retried.
     assert staff_client.post(f"{base}/relancer", data={}).status_code == 400
     assert db.session.get(Issue, issue.id).status is IssueStatus.FAILED
-    token = form_token(staff_client, base)
+    token = csrf_token(staff_client, base)
     response = staff_client.post(f"{base}/relancer", data={"csrf_token": token})
     assert response.status_code == 302
     issue = db.session.get(Issue, issue.id)
@@ -185,7 +184,7 @@ def test_staff_delete_a_dead_job_after_confirming(fast, staff_client, make_issue
     assert "Supprimer définitivement" in confirm and "en cours de traitement" not in confirm
     assert staff_client.post(url, data={}).status_code == 400  # no CSRF token
     assert db.session.get(Issue, issue_id) is not None
-    response = staff_client.post(url, data={"csrf_token": form_token(staff_client, url)})
+    response = staff_client.post(url, data={"csrf_token": csrf_token(staff_client, url)})
     assert response.status_code == 302
     assert db.session.get(Issue, issue_id) is None and not folder.exists()
     deleted = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "issue.delete"))
@@ -198,7 +197,7 @@ def test_a_live_job_can_be_neither_retried_nor_deleted(fast, staff_client, make_
     db.session.commit()
     base = f"/redaction/numeros/{issue.id}"
     assert staff_client.get(f"{base}/etat.json").get_json()["status"] == "processing"
-    token = form_token(staff_client, base)
+    token = csrf_token(staff_client, base)
     for action, message in (("relancer", "Seul un traitement en échec"), ("supprimer", "attendez")):
         response = staff_client.post(f"{base}/{action}", data={"csrf_token": token})
         assert response.status_code == 302

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from magazine_app import storage
-from magazine_app.models import Issue, Subscription, User
+from magazine_app.models import Issue, User
 from tests.conftest import IN_CI, TEST_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,10 +20,8 @@ NODE_MODULES = ROOT / "node_modules"
 
 
 @pytest.fixture
-def subscriber(make_user: Callable[..., User], subscribe: Callable[..., Subscription]) -> User:
-    user = make_user("abonnee@example.com")
-    subscribe(user)
-    return user
+def subscriber(make_subscriber: Callable[..., User]) -> User:
+    return make_subscriber("abonnee@example.com")
 
 
 def browser_login(page: Any, live_server: Any, email: str, password: str = TEST_PASSWORD) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import magazine_app
-from tests.staff.conftest import form_token
+from tests.conftest import csrf_token
 
 NO_STORE = "private, no-store"
 
@@ -21,9 +21,8 @@ def issue(make_issue):
 
 
 @pytest.fixture
-def reader(client, auth, make_user, subscribe):
-    user = make_user("abonnee@example.com")
-    subscribe(user)
+def reader(client, auth, make_subscriber):
+    user = make_subscriber("abonnee@example.com")
     auth.login(user.email)
     return client
 
@@ -48,7 +47,7 @@ def test_logged_in_pages_are_not_stored(reader, issue, path) -> None:
 
 
 def test_reading_position_answer_is_not_stored(reader, issue) -> None:
-    token = form_token(reader, "/")
+    token = csrf_token(reader, "/")
     response = reader.post(
         f"/lire/challenge/{issue.number}/position", json={"page": 2}, headers={"X-CSRFToken": token}
     )

@@ -63,10 +63,10 @@ def test_anonymous_gets_preview_pages_only(app, client, make_issue) -> None:
 
 
 def test_subscriber_gets_every_page_at_every_size(
-    app, client, auth, make_issue, make_user, subscribe
+    app, client, auth, make_issue, make_subscriber
 ) -> None:
     issue = make_issue(pages=8)
-    subscribe(make_user("abonne@example.com"))
+    make_subscriber("abonne@example.com")
     auth.login("abonne@example.com")
     data = payload(client, issue).get_json()
     assert data["access"]["level"] == "full"
@@ -80,16 +80,17 @@ def test_subscriber_gets_every_page_at_every_size(
     "situation", ["other_publication", "expired", "no_back_issues", "reader_without_plan"]
 )
 def test_refused_readers_get_preview_only(
-    client, auth, make_issue, make_user, subscribe, situation
+    client, auth, make_issue, make_user, make_subscriber, situation
 ) -> None:
     issue = make_issue(pages=6, release_date=date(2020, 1, 10))
-    user = make_user("x@example.com")
     if situation == "other_publication":
-        subscribe(user, "challenge-auto-1an")
+        make_subscriber("x@example.com", "challenge-auto-1an")
     elif situation == "expired":
-        subscribe(user, status=SubscriptionStatus.EXPIRED)
+        make_subscriber("x@example.com", status=SubscriptionStatus.EXPIRED)
     elif situation == "no_back_issues":
-        subscribe(user, "challenge-numeros-parus")  # the issue is from 2020
+        make_subscriber("x@example.com", "challenge-numeros-parus")  # the issue is from 2020
+    else:
+        make_user("x@example.com")
     auth.login("x@example.com")
     data = payload(client, issue).get_json()
     assert data["access"]["level"] == "preview"
@@ -98,11 +99,11 @@ def test_refused_readers_get_preview_only(
 
 @pytest.mark.parametrize("when", ["unpublished", "scheduled"])
 def test_unpublished_or_scheduled_issue_is_invisible(
-    client, auth, make_issue, make_user, subscribe, when
+    client, auth, make_issue, make_subscriber, when
 ) -> None:
     publish = False if when == "unpublished" else utcnow() + timedelta(days=1)
     issue = make_issue(published=publish)
-    subscribe(make_user("s@example.com"))
+    make_subscriber("s@example.com")
     auth.login("s@example.com")
     for url in (
         f"/lire/challenge/{issue.number}",
@@ -184,10 +185,10 @@ def test_image_endpoint_does_not_query_the_database(app, client, make_issue) -> 
 
 
 def test_revoked_subscription_stops_new_urls_at_once(
-    client, auth, make_issue, make_user, subscribe
+    client, auth, make_issue, make_subscriber
 ) -> None:
     issue = make_issue(pages=8)
-    sub = subscribe(make_user("r@example.com"))
+    (sub,) = make_subscriber("r@example.com").subscriptions
     auth.login("r@example.com")
     before = payload(client, issue).get_json()
     assert not before["pages"][6]["locked"]

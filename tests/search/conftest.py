@@ -1,5 +1,5 @@
 """Fixtures of the search tests: a clean index, issues made of given page texts, a really
-ingested corpus magazine, and subscribers (pytest finds the fixtures here; the corpus
+ingested corpus magazine (pytest finds the fixtures here; the corpus
 names and `corpus_pdf` are imported by name)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from magazine_app import search
 from magazine_app.core.extensions import db
-from magazine_app.models import Issue, IssueStatus, Page, Plan, Publication, Subscription, utcnow
+from magazine_app.models import Issue, IssueStatus, Page, Publication, utcnow
 from magazine_app.search import backends
 from tests.conftest import TEST_SIZES, shared_path
 
@@ -70,23 +70,6 @@ def make_text_issue(app: Any) -> Callable[..., Issue]:
         return issue
 
     return make
-
-
-@pytest.fixture
-def subscribe(app: Any) -> Callable[..., Subscription]:
-    def give(user: Any, plan_code: str = "challenge-1an") -> Subscription:
-        plan = db.session.scalar(select(Plan).where(Plan.code == plan_code))
-        sub = Subscription(
-            user=user,
-            plan=plan,
-            starts_on=date.today() - timedelta(days=30),
-            ends_on=date.today() + timedelta(days=335),
-        )
-        db.session.add(sub)
-        db.session.commit()
-        return sub
-
-    return give
 
 
 _CORPUS: dict[str, Path] = {}

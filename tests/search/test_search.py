@@ -182,7 +182,7 @@ def test_unpublished_issues_only_for_staff(make_text_issue, make_user) -> None:
 # --------------------------------------------------------------------------- the gate
 
 
-def test_locked_pages_are_not_searched(make_text_issue, make_user, subscribe) -> None:
+def test_locked_pages_are_not_searched(make_text_issue, make_subscriber) -> None:
     """A preview reader's hits, counts and ranks come from the preview pages only; a
     single whole word may add "more for subscribers" (yes or no), nothing finer."""
     issue = make_text_issue(
@@ -206,8 +206,7 @@ def test_locked_pages_are_not_searched(make_text_issue, make_user, subscribe) ->
     assert [h.page for h in hits] == [1]
     assert search.search_issue(parse("transfert"), issue, access_for(None, issue, utcnow())) == []
 
-    reader = make_user()
-    subscribe(reader)
+    reader = make_subscriber()
     [full] = search.search_archive(parse("hakimi"), reader, utcnow()).issues
     assert [h.page for h in full.hits] == [1, 4] and not full.more_for_subscribers
     assert "transfert" in full.hits[1].snippet

@@ -48,11 +48,10 @@ def test_search_page_lists_hits_with_snippets_and_thumbnails(client, make_issue)
 
 
 def test_subscriber_sees_the_snippet_of_every_page(
-    client, auth, make_user, make_issue, subscribe
+    client, auth, make_subscriber, make_issue
 ) -> None:
     issue = _secret_issue(make_issue)
-    reader = make_user()
-    subscribe(reader)
+    reader = make_subscriber()
     auth.login(reader.email)
     html = client.get("/recherche?q=transfert").get_data(as_text=True)
     assert "<mark>transfert</mark> record" in html
@@ -60,9 +59,7 @@ def test_subscriber_sees_the_snippet_of_every_page(
     assert "réservées aux abonnés" not in html
 
 
-def test_issue_search_json_respects_the_gate(
-    client, auth, make_user, make_issue, subscribe
-) -> None:
+def test_issue_search_json_respects_the_gate(client, auth, make_subscriber, make_issue) -> None:
     issue = _secret_issue(make_issue)
     url = f"/lire/challenge/{issue.number}/recherche.json"
     anonymous = client.get(url + "?q=hakimi")
@@ -76,8 +73,7 @@ def test_issue_search_json_respects_the_gate(
     assert "pages en accès libre" in data["notice"]
     assert "transfert" not in anonymous.get_data(as_text=True)
 
-    reader = make_user()
-    subscribe(reader)
+    reader = make_subscriber()
     auth.login(reader.email)
     data = client.get(url + "?q=hakimi").get_json()
     assert [h["page"] for h in data["hits"]] == [1, 5] and data["notice"] is None

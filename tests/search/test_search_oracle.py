@@ -58,13 +58,14 @@ def secret_issue(make_text_issue) -> Any:
 
 
 @pytest.fixture(params=["anonymous", "no_subscription", "other_publication"])
-def attacker(request, client, auth, make_user, subscribe) -> Any:
+def attacker(request, client, auth, make_user, make_subscriber) -> Any:
     """A client the gate gives the preview only: anonymous, logged in without a
     subscription, or subscribed to another publication (Challenge Auto)."""
     if request.param != "anonymous":
-        user = make_user()
         if request.param == "other_publication":
-            subscribe(user, "challenge-auto-1an")
+            user = make_subscriber(plan="challenge-auto-1an")
+        else:
+            user = make_user()
         auth.login(user.email)
     client.get("/recherche")  # the login's flash message is shown (and gone) here
     return client
@@ -122,10 +123,9 @@ def test_issue_search_with_matches_on_both_shows_the_free_pages_only(
 
 
 def test_subscriber_and_staff_still_find_the_locked_pages(
-    client, auth, make_user, subscribe, secret_issue
+    client, auth, make_user, make_subscriber, secret_issue
 ) -> None:
-    subscriber = make_user()
-    subscribe(subscriber)
+    subscriber = make_subscriber()
     staff = make_user(role=Role.STAFF)
     for user in (subscriber, staff):
         auth.login(user.email)

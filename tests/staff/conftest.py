@@ -1,5 +1,6 @@
-"""Fixtures for the staff console tests: logged-in staff clients, PDFs to upload, and a
-background job worker for the live-progress browser test."""
+"""Fixtures for the staff console tests: an administrator, PDFs to upload, and a
+background job worker for the live-progress browser test (the staff user and its logged-in
+client are in tests/conftest.py: the reader and jobs tests use them too)."""
 
 from __future__ import annotations
 
@@ -12,23 +13,15 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from magazine_app.models import Role, User
-from tests.conftest import CSRF_RE, TEST_SIZES, LiveServer
+from tests.conftest import TEST_SIZES, LiveServer
 from tests.pdfs import magazine_pdf
 
 
 @pytest.fixture
 def admin_user(make_user: Callable[..., User]) -> User:
     return make_user("admin@challenge.ma", role=Role.ADMIN, name="Admin")
-
-
-def form_token(client: FlaskClient, url: str) -> str:
-    page = client.get(url)
-    match = CSRF_RE.search(page.get_data(as_text=True))
-    assert match, f"no CSRF token on {url} ({page.status_code})"
-    return match.group(1)
 
 
 @pytest.fixture

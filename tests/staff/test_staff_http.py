@@ -11,7 +11,7 @@ from sqlalchemy import select
 from magazine_app.catalog import operations as editorial
 from magazine_app.core.extensions import db
 from magazine_app.models import AuditEvent, Issue, Subscription, utcnow
-from tests.staff.conftest import form_token
+from tests.conftest import csrf_token
 
 
 def follow(client, url: str, **kwargs):
@@ -43,7 +43,7 @@ def test_the_staff_blueprint_has_the_expected_routes(app) -> None:
 
 def _open(client, method: str, url: str):
     """With a valid CSRF token, so that what refuses is the role check, not CSRF."""
-    data = {"csrf_token": form_token(client, "/")} if method == "POST" else None
+    data = {"csrf_token": csrf_token(client, "/")} if method == "POST" else None
     return client.open(url, method=method, data=data)
 
 
@@ -123,7 +123,7 @@ def test_state_json_reports_progress(staff_client, make_issue) -> None:
 def test_edit_metadata_and_preview_pages(staff_client, make_issue) -> None:
     issue = make_issue(pages=6)
     url = f"/redaction/numeros/{issue.id}/modifier"
-    token = form_token(staff_client, url)
+    token = csrf_token(staff_client, url)
     response = staff_client.post(
         url,
         data={
@@ -163,7 +163,7 @@ def test_toc_editor_saves_the_rows_in_order_and_rebuilds(staff_client, make_issu
     issue = make_issue(pages=8)
     original = [(t.level, t.title, t.page) for t in issue.toc_entries]
     url = f"/redaction/numeros/{issue.id}/sommaire"
-    token = form_token(staff_client, url)
+    token = csrf_token(staff_client, url)
     response = staff_client.post(
         url,
         data={
@@ -193,7 +193,7 @@ def test_toc_editor_saves_the_rows_in_order_and_rebuilds(staff_client, make_issu
 def test_publish_schedule_unpublish_with_local_time(staff_client, make_issue) -> None:
     issue = make_issue(pages=4, published=False)
     base = f"/redaction/numeros/{issue.id}"
-    token = form_token(staff_client, base)
+    token = csrf_token(staff_client, base)
     reader_url = f"/lire/challenge/{issue.number}"
     assert staff_client.application.test_client().get(reader_url).status_code == 404
 
@@ -241,7 +241,7 @@ def test_publishing_is_refused_before_processing_is_done(staff_client, make_issu
     issue.status = issue.status.PROCESSING
     db.session.commit()
     base = f"/redaction/numeros/{issue.id}"
-    token = form_token(staff_client, base)
+    token = csrf_token(staff_client, base)
     page = follow(staff_client, f"{base}/publier", data={"csrf_token": token})
     assert "pas prêt" in page.get_data(as_text=True)
     assert db.session.get(Issue, issue.id).publish_at is None
@@ -261,13 +261,13 @@ def test_delete_asks_then_removes_rows_and_files(app, staff_client, make_issue) 
     url = f"/redaction/numeros/{issue.id}/supprimer"
     confirm = staff_client.get(url).get_data(as_text=True)
     assert "Supprimer définitivement" in confirm
-    response = staff_client.post(url, data={"csrf_token": form_token(staff_client, url)})
+    response = staff_client.post(url, data={"csrf_token": csrf_token(staff_client, url)})
     assert response.status_code == 302
     assert db.session.get(Issue, issue_id) is None
     assert not folder.exists()
     assert original.exists()  # still used by `keep`
     url = f"/redaction/numeros/{keep.id}/supprimer"
-    staff_client.post(url, data={"csrf_token": form_token(staff_client, url)})
+    staff_client.post(url, data={"csrf_token": csrf_token(staff_client, url)})
     assert not original.exists()
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "issue.delete")
@@ -278,7 +278,7 @@ def test_delete_asks_then_removes_rows_and_files(app, staff_client, make_issue) 
 def test_subscribers_grant_extend_revoke_are_recorded(staff_client, staff_user, make_user) -> None:
     reader = make_user("amina@example.com", name="Amina")
     url = f"/redaction/abonnes/{reader.id}"
-    token = form_token(staff_client, url)
+    token = csrf_token(staff_client, url)
     today = date.today()
     staff_client.post(
         f"{url}/accorder",
@@ -326,7 +326,7 @@ def test_subscribers_grant_extend_revoke_are_recorded(staff_client, staff_user, 
 def test_admin_sees_the_audit_log(client, auth, admin_user, make_issue) -> None:
     issue = make_issue(pages=4, published=False)
     auth.login(admin_user.email)
-    token = form_token(client, f"/redaction/numeros/{issue.id}")
+    token = csrf_token(client, f"/redaction/numeros/{issue.id}")
     client.post(f"/redaction/numeros/{issue.id}/publier", data={"csrf_token": token})
     page = client.get("/redaction/journal").get_data(as_text=True)
     assert "Numéro publié" in page and "admin@challenge.ma" in page

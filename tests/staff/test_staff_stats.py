@@ -3,36 +3,21 @@ the figures, charts and CSV staff see."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from sqlalchemy import event, func, select
 
 from magazine_app.access import Access, Level, Reason
 from magazine_app.catalog import stats
 from magazine_app.core.extensions import db
-from magazine_app.models import IssueReader, PageStat, Plan, Subscription, utcnow
-from tests.staff.conftest import form_token
+from magazine_app.models import IssueReader, PageStat, utcnow
+from tests.conftest import csrf_token
 
 
 def send(client, issue, events, token=None):
-    token = token if token is not None else form_token(client, "/")
+    token = token if token is not None else csrf_token(client, "/")
     return client.post(
         f"/lire/{issue.publication.slug}/{issue.number}/evenements",
         json={"events": events, "csrf_token": token},
     )
-
-
-def subscribe(user) -> None:
-    plan = db.session.scalar(select(Plan).where(Plan.code == "challenge-1an"))
-    db.session.add(
-        Subscription(
-            user=user,
-            plan=plan,
-            starts_on=date.today() - timedelta(days=10),
-            ends_on=date.today() + timedelta(days=300),
-        )
-    )
-    db.session.commit()
 
 
 def test_anonymous_events_count_only_preview_pages(client, make_issue) -> None:
@@ -51,12 +36,13 @@ def test_anonymous_events_count_only_preview_pages(client, make_issue) -> None:
     assert reader.seconds == 42 and reader.pages_seen == [1, 2]
 
 
-def test_a_page_counts_once_per_reader_across_batches(client, auth, make_user, make_issue) -> None:
+def test_a_page_counts_once_per_reader_across_batches(
+    client, auth, make_subscriber, make_issue
+) -> None:
     issue = make_issue(pages=8)
-    user = make_user("abonne@example.com")
-    subscribe(user)
+    user = make_subscriber("abonne@example.com")
     auth.login(user.email)
-    token = form_token(client, "/")
+    token = csrf_token(client, "/")
     send(client, issue, [{"page": 5, "seconds": 30}], token)
     send(client, issue, [{"page": 5, "seconds": 30}, {"page": 6, "seconds": 10}], token)
     figures = stats.issue_stats(issue)
@@ -95,7 +81,7 @@ def test_unpublished_issue_and_staff_reading_are_not_counted(
 def test_a_batch_costs_a_few_statements(client, make_issue) -> None:
     """Cheap: one batch of 20 events is a handful of SQL statements, not one per event."""
     issue = make_issue(pages=8, preview_pages=8)
-    token = form_token(client, "/")
+    token = csrf_token(client, "/")
     writes: list[str] = []
 
     def count(conn, cursor, statement, *args) -> None:

@@ -11,14 +11,14 @@ from sqlalchemy import func, select
 from magazine_app.core.extensions import db
 from magazine_app.models import AuditEvent, Issue, IssueStatus
 from magazine_app.staff import streaming
-from tests.conftest import shared_path
-from tests.staff.conftest import form_token, stored_files, upload_data
+from tests.conftest import csrf_token, shared_path
+from tests.staff.conftest import stored_files, upload_data
 
 URL = "/redaction/numeros/nouveau"
 
 
 def post_upload(client, pdf, token=None, header=True, **fields):
-    token = token or form_token(client, URL)
+    token = token or csrf_token(client, URL)
     data = upload_data(pdf, **fields)
     headers = {"Accept": "application/json"}
     if header:
@@ -57,7 +57,7 @@ def test_upload_registers_processes_and_records(app, staff_client, small_pdf) ->
 
 
 def test_upload_without_javascript_uses_the_form_token(staff_client, small_pdf) -> None:
-    token = form_token(staff_client, URL)
+    token = csrf_token(staff_client, URL)
     data = upload_data(small_pdf)
     data["csrf_token"] = token
     response = staff_client.post(URL, data=data, content_type="multipart/form-data")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.client
 import io
 import json
-import re
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from sqlalchemy import func, select
 from magazine_app.catalog import stats
 from magazine_app.core.extensions import db
 from magazine_app.models import IssueReader, PageStat
-from tests.staff.conftest import form_token
+from tests.conftest import CSRF_RE, csrf_token
 
 ATTACKER_IP = "203.0.113.7"
 PER_IP = 2  # readers' worth of time per address, small to keep the bound tight
@@ -67,7 +66,7 @@ def test_minted_tokens_from_one_address_are_bounded_by_wall_clock(app, issue) ->
     start = time.monotonic()
     for _ in range(24):
         browser = app.test_client()  # a fresh cookie jar: a new anonymous reader token
-        token = form_token(browser, "/")
+        token = csrf_token(browser, "/")
         assert _post(browser, issue, greedy, token).status_code == 204
     elapsed = time.monotonic() - start
     readers, pages = _credited()
@@ -84,13 +83,13 @@ def test_rotating_ipv6_addresses_of_one_line_share_a_budget(app, issue) -> None:
     for i in range(12):
         browser = app.test_client()
         ip = f"2001:db8:5:6:{i:x}::1"
-        assert _post(browser, issue, greedy, form_token(browser, "/"), ip=ip).status_code == 204
+        assert _post(browser, issue, greedy, csrf_token(browser, "/"), ip=ip).status_code == 204
     readers, _pages = _credited()
     assert 0 < readers <= _bound(PER_IP, time.monotonic() - start), readers
 
 
 def test_one_reader_sending_batches_fast_gets_elapsed_time_only(client, issue) -> None:
-    token = form_token(client, "/")
+    token = csrf_token(client, "/")
     start = time.monotonic()
     for _ in range(40):
         batch = [{"page": 1, "seconds": 30}, {"page": 2, "seconds": 30}]
@@ -106,11 +105,11 @@ def test_another_address_is_not_starved_by_an_attacker(app, issue) -> None:
     greedy = [{"page": 1, "seconds": stats.MAX_SECONDS_PER_EVENT}] * 50
     for _ in range(6):
         browser = app.test_client()
-        _post(browser, issue, greedy, form_token(browser, "/"))
+        _post(browser, issue, greedy, csrf_token(browser, "/"))
     before, _ = _credited()
     honest = app.test_client()
     batch = [{"page": 3, "seconds": 25}]
-    response = _post(honest, issue, batch, form_token(honest, "/"), ip="198.51.100.20")
+    response = _post(honest, issue, batch, csrf_token(honest, "/"), ip="198.51.100.20")
     assert response.status_code == 204
     after, _ = _credited()
     assert after - before == 25
@@ -119,7 +118,7 @@ def test_another_address_is_not_starved_by_an_attacker(app, issue) -> None:
 def test_honest_batches_are_credited_in_full(client, issue) -> None:
     """The viewer's pace (two pages of a spread, a batch every 30 s): nothing is lost
     within a window."""
-    token = form_token(client, "/")
+    token = csrf_token(client, "/")
     for _ in range(3):
         spread = [{"page": 2, "seconds": 30}, {"page": 3, "seconds": 30}]
         assert _post(client, issue, spread, token).status_code == 204
@@ -138,7 +137,7 @@ def _padded_body(token: str, size: int) -> bytes:
 def test_chunked_body_over_the_limit_is_413_and_nothing_is_recorded(client, issue) -> None:
     """No Content-Length (Transfer-Encoding: chunked, de-chunked by the server): the body
     is cut at the limit while read."""
-    token = form_token(client, "/")
+    token = csrf_token(client, "/")
     body = _padded_body(token, 200_000)
     response = client.post(
         f"/lire/challenge/{issue.number}/evenements",
@@ -164,7 +163,7 @@ def test_real_chunked_request_over_the_limit_is_413(live_server, issue) -> None:
     cookies = "; ".join(
         value.split(";", 1)[0] for name, value in home.getheaders() if name == "Set-Cookie"
     )
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    token = CSRF_RE.search(html).group(1)
     url = f"/lire/challenge/{issue.number}/evenements"
 
     def send(body: bytes) -> int:

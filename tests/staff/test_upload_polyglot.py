@@ -11,13 +11,14 @@ from sqlalchemy import func, select
 
 from magazine_app.core.extensions import db
 from magazine_app.models import Issue
-from tests.staff.conftest import form_token, stored_files, upload_data
+from tests.conftest import csrf_token
+from tests.staff.conftest import stored_files, upload_data
 
 URL = "/redaction/numeros/nouveau"
 
 
 def _post(client, data: bytes):
-    token = form_token(client, URL)
+    token = csrf_token(client, URL)
     return client.post(
         URL,
         data=upload_data(data),
