@@ -1,6 +1,8 @@
 """Shared fixtures: an app on a migrated database (SQLite by default, PostgreSQL when
-TEST_DATABASE_URL is set), a test client, a CLI runner, an `auth` helper, factories
-returning callables, a live server and a headless Chromium for browser tests."""
+TEST_DATABASE_URL is set), each test inside a transaction that is rolled back (or, for the
+tests marked `commits`, on tables emptied after it), a test client, a CLI runner, an
+`auth` helper, factories returning callables, a live server and a headless Chromium for
+browser tests."""
 
 from __future__ import annotations
 
@@ -11,14 +13,17 @@ import shutil
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from flask.globals import app_ctx
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import create_engine, event, inspect, select, text
+from sqlalchemy.orm import scoped_session, sessionmaker
 from werkzeug.serving import make_server
 
 from magazine_app import create_app
@@ -84,7 +89,7 @@ def database_url(_session_dirs: dict[str, Path]) -> Iterator[str]:
     url = _database_url(_session_dirs["root"])
     if url.startswith("postgresql"):
         _reset_postgres(url)
-    app = create_app(_base_config(_session_dirs, url))
+    app = create_app(base_config(_session_dirs, url))
     with app.app_context():
         from flask_migrate import upgrade
 
@@ -102,7 +107,7 @@ def database_url(_session_dirs: dict[str, Path]) -> Iterator[str]:
 _SEEDS: dict[str, list[dict[str, Any]]] = {}
 
 
-def _base_config(dirs: dict[str, Path], url: str) -> dict[str, Any]:
+def base_config(dirs: dict[str, Path], url: str) -> dict[str, Any]:
     return {
         "TESTING": True,
         "INSTANCE_PATH": str(dirs["instance"]),
@@ -117,15 +122,13 @@ def _base_config(dirs: dict[str, Path], url: str) -> dict[str, Any]:
 
 
 def _wipe(app: Flask) -> None:
-    """Empty every table and restore the seed rows of the data migration."""
+    """Empty every table and restore the seed rows of the data migration (after a test
+    marked `commits`; the others are rolled back)."""
     with app.app_context():
         db.session.remove()
         engine = db.engine
-        tables = [
-            t
-            for t in reversed(db.metadata.sorted_tables)
-            if t.name in inspect(engine).get_table_names()
-        ]
+        existing = set(inspect(engine).get_table_names())
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name in existing]
         with engine.begin() as conn:
             if engine.dialect.name == "postgresql":
                 names = ", ".join(t.name for t in tables)
@@ -134,7 +137,7 @@ def _wipe(app: Flask) -> None:
                 for table in tables:
                     conn.execute(table.delete())
                 # The FTS5 index is not a model (no foreign key cascades into it).
-                if "search_pages" in inspect(engine).get_table_names():
+                if "search_pages" in existing:
                     conn.execute(text("DELETE FROM search_pages"))
             for name in SEED_TABLES:
                 if _SEEDS.get(name):
@@ -153,10 +156,92 @@ def _wipe(app: Flask) -> None:
 @pytest.fixture
 def app_config(_session_dirs: dict[str, Path], database_url: str, tmp_path: Path) -> dict[str, Any]:
     """The config dict given to create_app; tests may change it before using `app`."""
-    cfg = _base_config(_session_dirs, database_url)
+    cfg = base_config(_session_dirs, database_url)
     cfg["STORAGE_ROOT"] = str(tmp_path / "uploads")
     cfg["MAIL_OUTBOX"] = str(tmp_path / "outbox")
     return cfg
+
+
+# --------------------------------------------------------------- one transaction per test
+
+
+class _OneConnection:
+    """Flask-SQLAlchemy's session looks up the app's engine for every statement; in a
+    rolled-back test every session runs on the test's one connection instead."""
+
+    bind: Any
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Any:
+        return self.bind
+
+
+def _app_context_id() -> int:
+    # Flask-SQLAlchemy's scope: one session per app context (the test's, each request's,
+    # each job's).
+    return id(app_ctx._get_current_object())
+
+
+def _sqlite_driver_leaves_transactions_alone(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite opens transactions itself, late, and breaks SAVEPOINT: SQLAlchemy's
+    # documented workaround turns that off and emits BEGIN itself (_sqlite_begin).
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def rolled_back(app: Flask) -> Iterator[None]:
+    """Run the block inside one transaction on one connection, rolled back at the end.
+
+    Every session opened meanwhile (the test's, each request's, each job's, the CLI's) is
+    bound to that connection, and its commits and rollbacks become savepoints
+    (`join_transaction_mode="create_savepoint"`, as in warehouse's tests): the code under
+    test commits as in production, and nothing it wrote outlives the test. Much cheaper
+    than emptying every table after each test (a TRUNCATE of all tables on PostgreSQL)."""
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_driver_leaves_transactions_alone)
+        event.listen(engine, "begin", _sqlite_begin)
+        engine.dispose()  # no connection opened before the listeners stays in the pool
+    connection = engine.connect()
+    outer = connection.begin()
+    app_sessions = db.session
+    # A subclass of the app's session class keeps the listeners the app registered on
+    # db.session (the mail queued "after commit", core/mail.py).
+    session_class = type(
+        "OneConnectionSession", (_OneConnection, app_sessions.session_factory.class_), {}
+    )
+    db.session = scoped_session(
+        sessionmaker(
+            class_=session_class,
+            db=db,
+            bind=connection,
+            join_transaction_mode="create_savepoint",
+            query_cls=db.Query,
+        ),
+        scopefunc=_app_context_id,
+    )
+    try:
+        yield
+    finally:
+        db.session.remove()
+        db.session = app_sessions
+        outer.rollback()
+        connection.close()
+        engine.dispose()
+
+
+def commits(request: pytest.FixtureRequest) -> bool:
+    """Does this test really commit (marked `commits`), so that its rows must be visible
+    to other connections, and be wiped after it?"""
+    return request.node.get_closest_marker("commits") is not None
+
+
+# Fixtures whose users really commit: a live server answers from its own threads, each
+# with its own connection, which must see what the test arranged.
+COMMITTING_FIXTURES = {"live_server", "staff_server"}
 
 
 class IsolatedClient(FlaskClient):
@@ -165,7 +250,8 @@ class IsolatedClient(FlaskClient):
     The `app` fixture keeps an app context pushed for the test body; without this, Flask
     would reuse it for requests and share `g` (CSRF token, logged-in user) between them.
     The test's own session is committed before each request (what the test arranged is
-    visible) and its snapshot released after (what the request wrote is visible)."""
+    visible; in a rolled-back test that releases its savepoint on the shared connection)
+    and its snapshot released after (what the request wrote is visible)."""
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
         db.session.commit()
@@ -177,17 +263,37 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+def app(app_config: dict[str, Any], request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """The app, its context pushed for the test body; the test runs in a rolled-back
+    transaction, or, when it is marked `commits`, really commits and the tables are
+    emptied after it."""
     app = create_app(app_config)
     app.test_client_class = IsolatedClient
     ctx = app.app_context()
     ctx.push()
+    if commits(request):
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            ctx.pop()
+            _wipe(app)
+        return
     try:
-        yield app
+        with rolled_back(app):
+            yield app
     finally:
-        db.session.remove()
         ctx.pop()
-        _wipe(app)
+
+
+@pytest.fixture
+def settle(app: Flask, request: pytest.FixtureRequest) -> Callable[[], None]:
+    """How a factory ends: a flush in a rolled-back test (its requests commit the test's
+    session first, and share its connection), a commit in a test marked `commits` (a live
+    server's threads, a subprocess read through other connections)."""
+    if commits(request):
+        return lambda: db.session.commit()
+    return lambda: db.session.flush()
 
 
 @pytest.fixture
@@ -202,17 +308,20 @@ def runner(app: Flask):
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Everything that uses the database is marked `db`, so CI can run exactly that part
-    again on PostgreSQL."""
+    again on PostgreSQL; a test that uses a live server is marked `commits`."""
     for item in items:
-        if "database_url" in getattr(item, "fixturenames", ()):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "database_url" in fixtures:
             item.add_marker(pytest.mark.db)
+        if fixtures & COMMITTING_FIXTURES:
+            item.add_marker(pytest.mark.commits)
 
 
 # --------------------------------------------------------------------------- factories
 
 
 @pytest.fixture
-def make_user(app: Flask) -> Callable[..., User]:
+def make_user(settle: Callable[[], None]) -> Callable[..., User]:
     from magazine_app.accounts import operations as accounts
 
     counter = iter(range(1, 10_000))
@@ -225,14 +334,16 @@ def make_user(app: Flask) -> Callable[..., User]:
     ) -> User:
         email = email or f"user{next(counter)}@example.com"
         user = accounts.create_user(email, password, role=Role(role), name=name)
-        db.session.commit()
+        settle()
         return user
 
     return make
 
 
 @pytest.fixture
-def make_subscriber(make_user: Callable[..., User]) -> Callable[..., User]:
+def make_subscriber(
+    make_user: Callable[..., User], settle: Callable[[], None]
+) -> Callable[..., User]:
     """A reader with a subscription to `plan` (default: Challenge, one year, begun a month
     ago), given by the operation staff and `flask subscriptions grant` use, on the
     publisher's calendar (a Casablanca day, not the machine's)."""
@@ -258,7 +369,7 @@ def make_subscriber(make_user: Callable[..., User]) -> Callable[..., User]:
             ends_on or today + timedelta(days=335),
             status=status,
         )
-        db.session.commit()
+        settle()
         return reader
 
     return make
@@ -321,7 +432,7 @@ def ingested_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def make_issue(app: Flask, ingested_cache: Path) -> Callable[..., Any]:
+def make_issue(settle: Callable[[], None], ingested_cache: Path) -> Callable[..., Any]:
     """Create a processed issue of a generated PDF. The PDF is really ingested (child
     processes, renditions, manifest) once per shape and session; later calls copy that
     output into this test's storage and record it with the same domain function."""
@@ -382,7 +493,7 @@ def make_issue(app: Flask, ingested_cache: Path) -> Callable[..., Any]:
         manifest = load_manifest(target)
         record_manifest(issue, manifest, version, make_placeholders(manifest, target))
         assert issue.status is IssueStatus.READY
-        db.session.commit()
+        settle()
         return issue
 
     return make
@@ -392,10 +503,10 @@ def make_issue(app: Flask, ingested_cache: Path) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def api_key(app: Flask) -> str:
+def api_key(settle: Callable[[], None]) -> str:
     """A live key (plaintext) of a billing client."""
     _client, key = api_keys.create_key("facturation-test")
-    db.session.commit()
+    settle()
     return key
 
 
@@ -425,7 +536,7 @@ def api(client: FlaskClient, api_key: str) -> ApiCaller:
 
 
 @pytest.fixture
-def make_issue_row(app: Flask) -> Callable[..., Issue]:
+def make_issue_row(settle: Callable[[], None]) -> Callable[..., Issue]:
     """A published issue row without pages (enough for entitlements and purchases)."""
 
     def make(
@@ -448,7 +559,7 @@ def make_issue_row(app: Flask) -> Callable[..., Issue]:
             page_count=8,
         )
         db.session.add(issue)
-        db.session.commit()
+        settle()
         return issue
 
     return make

@@ -396,6 +396,8 @@ def test_stored_answer_is_json(api, make_issue_row) -> None:
     assert json.loads(record.response_body)["purchase"]["billing_reference"] == "ch_1001"
 
 
+# Two requests at once, from two threads, each on its own connection.
+@pytest.mark.commits
 def test_two_simultaneous_identical_purchases_act_once(app, api_key, make_issue_row, monkeypatch):
     """Two requests with the same key pass the key lookup before either writes; the
     database's unique constraints let one act, and the other answers what it stored."""

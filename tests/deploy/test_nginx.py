@@ -18,6 +18,10 @@ from tests.conftest import CSRF_RE, TEST_PASSWORD, LiveServer
 from tests.reader.conftest import assert_nothing_leaked, path_variants, secret_bytes
 from tests.servers import NGINX_TEMPLATE, Nginx, RequestRecorder
 
+# nginx in front of a live server, whose threads read the database through their own
+# connections: what a test arranges is committed.
+pytestmark = pytest.mark.commits
+
 
 @pytest.fixture
 def recorder(app) -> RequestRecorder:

@@ -53,6 +53,8 @@ def _as_another_worker(issue_id: int, **values) -> None:
 # --------------------------------------------------------------------------- lost lease
 
 
+# Another worker writes and reads through its own connection: it must see this test's rows.
+@pytest.mark.commits
 @pytest.mark.parametrize("when", ["mid-way", "after the last page"])
 def test_a_job_that_lost_its_lease_records_nothing(fast, tmp_path, when) -> None:
     issue = _register(tmp_path, pages=6)
@@ -100,6 +102,8 @@ def test_a_duplicate_job_leaves_a_live_lease_alone(fast, tmp_path) -> None:
     assert issue.job_owner == "busy-host:1:0123456789ab" and issue.rendition_dir is None
 
 
+# Another worker writes and reads through its own connection: it must see this test's rows.
+@pytest.mark.commits
 def test_a_job_holds_then_releases_its_lease(fast, tmp_path) -> None:
     fast.config["JOB_LEASE_SECONDS"] = 30
     issue = _register(tmp_path, pages=3, number=301)
@@ -150,6 +154,9 @@ def _abandoned(make_issue, **kw) -> Issue:
     return issue
 
 
+# The ingestion job runs inside the request (HUEY_IMMEDIATE) and commits on its own: the
+# request's later rollback of its savepoint would undo it in a rolled-back test.
+@pytest.mark.commits
 def test_staff_see_a_dead_job_failed_and_retry_it(fast, staff_client, make_issue) -> None:
     issue = _abandoned(make_issue)
     base = f"/redaction/numeros/{issue.id}"

@@ -1,4 +1,4 @@
-"""Fixtures of the search tests: a clean index, issues made of given page texts, a really
+"""Fixtures of the search tests: issues made of given page texts, a really
 ingested corpus magazine (pytest finds the fixtures here; the corpus
 names and `corpus_pdf` are imported by name)."""
 
@@ -16,23 +16,14 @@ from sqlalchemy import select
 from magazine_app import search
 from magazine_app.core.extensions import db
 from magazine_app.models import Issue, IssueStatus, Page, Publication, utcnow
-from magazine_app.search import backends
 from tests.conftest import TEST_SIZES, shared_path
 
 TERRA = ("magazines", "terra-dif-n02-2004.pdf")
 FSM = ("magazines", "fsm-issue13-changing-the-ubuntu-look.pdf")
 
 
-@pytest.fixture(autouse=True)
-def clean_index(app: Any) -> None:
-    """The shared conftest wipes model tables between tests, not the FTS5 table (not a
-    model): start each search test from an empty index."""
-    backends.for_session(db.session).clear(db.session)
-    db.session.commit()
-
-
 @pytest.fixture
-def make_text_issue(app: Any) -> Callable[..., Issue]:
+def make_text_issue(settle: Callable[[], None]) -> Callable[..., Issue]:
     """An issue whose pages have the given texts (no PDF, no renditions), indexed through
     the public API, as record_manifest does."""
     counter = iter(range(1, 10_000))
@@ -66,7 +57,7 @@ def make_text_issue(app: Any) -> Callable[..., Issue]:
         db.session.add(issue)
         db.session.flush()
         search.index_issue(issue)
-        db.session.commit()
+        settle()
         return issue
 
     return make
@@ -81,7 +72,7 @@ def corpus_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def ingest_corpus(app: Any, corpus_cache: Path) -> Callable[..., Issue]:
+def ingest_corpus(settle: Callable[[], None], corpus_cache: Path) -> Callable[..., Issue]:
     """A corpus PDF really ingested (once per session) and recorded as an issue with the
     same domain function as a processed upload, so its pages are indexed on the way."""
     from magazine_app import storage
@@ -108,7 +99,7 @@ def ingest_corpus(app: Any, corpus_cache: Path) -> Callable[..., Issue]:
         target = storage.issue_root(issue.id) / "v1-corpus"
         shutil.copytree(_CORPUS[pdf.name], target)
         record_manifest(issue, load_manifest(target), "v1-corpus")
-        db.session.commit()
+        settle()
         return issue
 
     return make

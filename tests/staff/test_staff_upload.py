@@ -36,6 +36,9 @@ def issue_count() -> int:
     return db.session.scalar(select(func.count(Issue.id))) or 0
 
 
+# The ingestion job runs inside the request (HUEY_IMMEDIATE) and commits on its own: the
+# request's later rollback of its savepoint would undo it in a rolled-back test.
+@pytest.mark.commits
 def test_upload_registers_processes_and_records(app, staff_client, small_pdf) -> None:
     response = post_upload(staff_client, small_pdf)
     assert response.status_code == 201, response.get_data(as_text=True)
@@ -56,6 +59,9 @@ def test_upload_registers_processes_and_records(app, staff_client, small_pdf) ->
     assert event.action == "issue.upload" and event.actor_email == "redac@challenge.ma"
 
 
+# The ingestion job runs inside the request (HUEY_IMMEDIATE) and commits on its own: the
+# request's later rollback of its savepoint would undo it in a rolled-back test.
+@pytest.mark.commits
 def test_upload_without_javascript_uses_the_form_token(staff_client, small_pdf) -> None:
     token = csrf_token(staff_client, URL)
     data = upload_data(small_pdf)
@@ -109,6 +115,9 @@ def test_oversized_file_is_refused_and_nothing_is_kept(app, staff_client, size) 
     assert stored_files(storage_root(app)) == []
 
 
+# The ingestion job runs inside the request (HUEY_IMMEDIATE) and commits on its own: the
+# request's later rollback of its savepoint would undo it in a rolled-back test.
+@pytest.mark.commits
 def test_same_number_is_refused_same_file_is_warned(app, staff_client, small_pdf) -> None:
     assert post_upload(staff_client, small_pdf).status_code == 201
     files_before = stored_files(storage_root(app))
@@ -133,6 +142,9 @@ def test_invalid_fields_are_reported_and_nothing_is_kept(app, staff_client, smal
     assert stored_files(storage_root(app)) == []
 
 
+# The ingestion job runs inside the request (HUEY_IMMEDIATE) and commits on its own: the
+# request's later rollback of its savepoint would undo it in a rolled-back test.
+@pytest.mark.commits
 def test_broken_pdf_is_accepted_then_fails_with_a_reason(app, staff_client) -> None:
     broken = shared_path("corpus", "broken", "ocrmypdf-invalid-header-eof-only.pdf")
     response = post_upload(staff_client, broken)
@@ -160,6 +172,9 @@ def test_upload_spool_never_holds_the_file_in_memory(tmp_path) -> None:
     assert not sink.path.exists()
 
 
+# The ingestion job runs inside the request (HUEY_IMMEDIATE) and commits on its own: the
+# request's later rollback of its savepoint would undo it in a rolled-back test.
+@pytest.mark.commits
 def test_a_multi_megabyte_upload_streams_through(app, staff_client) -> None:
     """Bigger than the parser's read chunk and form-memory limit: still one stream."""
     content = b"%PDF-1.7\n" + bytes(range(256)) * 8192  # 2 MiB
