@@ -1,12 +1,19 @@
-"""The gate's one decision, as a table of cases (no HTTP)."""
+"""The gate's one decision, as a table of cases (no HTTP).
+
+access_for reads only attributes and the rows they lead to: the world of users and issues
+is built once for the module, in a transaction rolled back after its last test, and what
+one test changes in it is rolled back after that test."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
-from magazine_app.access import Level, Reason, access_for
+from magazine_app import create_app
+from magazine_app.access import MESSAGES, Level, Reason, access_for
+from magazine_app.accounts import operations as accounts
 from magazine_app.core.extensions import db
 from magazine_app.models import (
     Issue,
@@ -19,15 +26,36 @@ from magazine_app.models import (
     SubscriptionStatus,
     User,
 )
+from tests.conftest import TEST_PASSWORD, base_config, rolled_back
 
 NOW = datetime(2022, 6, 15, 12, 0)
 TODAY = NOW.date()
 
 
-@pytest.fixture
-def world(app, make_user):
+@pytest.fixture(scope="module")
+def module_world(_session_dirs, database_url):
     """Issues and users in every situation the gate must tell apart."""
-    from sqlalchemy import select
+    app = create_app(base_config(_session_dirs, database_url))
+    with app.app_context(), rolled_back(app):
+        yield _build_world()
+
+
+@pytest.fixture
+def world(module_world):
+    """The module's world; what a test changes in it is undone after the test."""
+    savepoint = db.session.begin_nested()
+    try:
+        yield module_world
+    finally:
+        savepoint.rollback()
+
+
+def _build_world() -> tuple[dict[str, User | None], dict[str, Issue]]:
+    counter = iter(range(1, 100))
+
+    def make_user(role: Role = Role.READER) -> User:
+        email = f"user{next(counter)}@example.com"
+        return accounts.create_user(email, TEST_PASSWORD, role=role)
 
     pubs = {p.slug: p for p in db.session.scalars(select(Publication))}
     plans = {p.code: p for p in db.session.scalars(select(Plan))}
@@ -105,7 +133,7 @@ def world(app, make_user):
         "starts_next_month": subscriber("challenge-1an", start=date(2022, 7, 1)),
         "buyer": buyer,
     }
-    db.session.commit()
+    db.session.flush()
     return users, issues
 
 
@@ -146,7 +174,11 @@ def test_access_table(world, who, which, level, reason) -> None:
     users, issues = world
     access = access_for(users[who], issues[which], NOW)
     assert (access.level, access.reason) == (level, reason)
-    assert access.message  # every answer has a sentence for the reader
+
+
+def test_every_reason_has_a_sentence_for_the_reader() -> None:
+    assert set(MESSAGES) == set(Reason)
+    assert all(MESSAGES.values())
 
 
 def test_preview_pages_only(world) -> None:
@@ -172,5 +204,5 @@ def test_revoked_purchase_gives_nothing(world) -> None:
     users, issues = world
     buyer = users["buyer"]
     buyer.purchases[0].revoked_at = NOW
-    db.session.commit()
+    db.session.flush()
     assert access_for(buyer, issues["published"], NOW).level is Level.PREVIEW
