@@ -78,9 +78,18 @@ def test_demo_accounts_idempotent_and_can_log_in(runner, client, auth) -> None:
     assert auth.login(email, password).status_code == 302
 
 
-def test_jobs_worker_command_is_registered(app) -> None:
+def test_jobs_worker_command_is_registered(app, runner, monkeypatch) -> None:
     commands = app.cli.list_commands(app.cli.make_context("flask", [], resilient_parsing=True))
     assert {"users", "jobs", "demo", "db"} <= set(commands)
+    # `flask jobs worker` exists, and runs this app's consumer with the workers asked for.
+    from magazine_app import jobs
+
+    started: list[tuple[object, int]] = []
+    monkeypatch.setattr(jobs, "run_consumer", lambda app, workers: started.append((app, workers)))
+    result = runner.invoke(args=["jobs", "worker", "--workers", "3"])
+    assert result.exit_code == 0, result.output
+    assert started == [(app, 3)]
+    assert "3 worker(s)" in result.output
 
 
 def test_demo_has_a_subscriber_and_a_non_subscriber(runner, make_issue) -> None:

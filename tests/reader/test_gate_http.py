@@ -168,6 +168,55 @@ def test_traversal_refused(client, make_issue) -> None:
         assert client.get(bad).status_code in (403, 404)
 
 
+def _nginx_signature(expires: str, uri: str, token: str, secret: str) -> str:
+    """base64url(md5("expires|uri|token|secret")) without padding: nginx's secure_link_md5."""
+    import base64
+    import hashlib
+
+    digest = hashlib.md5(f"{expires}|{uri}|{token}|{secret}".encode()).digest()  # noqa: S324
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def test_a_validly_signed_traversal_is_refused_by_the_shape_check(
+    client, make_issue, monkeypatch
+) -> None:
+    """The unsigned attempts above stop at the signature. Signed exactly as the server
+    signs (this browser's token, a live expiry, the real secret), a path that walks out
+    of its rendition folder is still refused: by the rendition-shape check, before the
+    file lookup (storage.resolve) is even reached."""
+    issue = make_issue()
+    url = payload(client, issue).get_json()["pages"][0]["thumb"]["url"]
+    path, q = _signed(url)
+    token = client.get_cookie(storage.READER_COOKIE).value
+    secret = storage.image_secret()
+    assert _nginx_signature(q["e"], path, token, secret) == q["s"]  # we sign as the server
+
+    looked_up: list[str] = []
+    resolve = storage.resolve
+    monkeypatch.setattr(storage, "resolve", lambda rel: looked_up.append(rel) or resolve(rel))
+    assert client.get(url).status_code == 200 and looked_up  # a real image is looked up
+
+    version = f"/img/issues/{issue.id}/{issue.rendition_dir}"
+    original = f"originals/{issue.source_sha256}.pdf"
+    for forged in (
+        f"{path}/../../manifest.json",
+        f"{version}/thumb/../manifest.json",
+        f"{version}/manifest.json",
+        f"{version}/thumb/../../../../{original}",
+        f"/img/{original}",
+        "/img/../instance/secret_key",
+        f"/img/issues/{issue.id}/../../{original}",
+    ):
+        assert not storage.is_rendition_path(forged.removeprefix("/img/")), forged
+        signature = _nginx_signature(q["e"], forged, token, secret)
+        problem = storage.check_image_signature(forged, q["e"], signature, token, time.time())
+        assert problem == "not_a_rendition", forged
+        looked_up.clear()
+        response = client.get(f"{forged}?e={q['e']}&s={signature}")
+        assert response.status_code == 404, forged
+        assert looked_up == [], f"{forged} reached storage.resolve"
+
+
 def test_image_endpoint_does_not_query_the_database(app, client, make_issue) -> None:
     issue = make_issue()
     url = payload(client, issue).get_json()["pages"][0]["thumb"]["url"]
