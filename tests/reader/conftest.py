@@ -77,6 +77,25 @@ def poll(page: Any, expression: str, arg: Any = None, timeout: float = 10.0) -> 
         page.wait_for_timeout(50)
 
 
+def wait_until(page: Any, check: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
+    """Let the page run (Playwright delivers its events: requests, routed calls) until
+    `check()` is truthy; fails after `timeout` seconds, naming `what` was awaited."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        page.wait_for_timeout(50)
+    return value
+
+
+def settled(page: Any) -> None:
+    """Wait until the page has drawn what the last action changed (two animation frames):
+    by then it has asked for every image and text that action made it want."""
+    page.evaluate(
+        "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+
+
 def wait_for_view(page: Any, expected: list[int]) -> None:
     try:
         poll(

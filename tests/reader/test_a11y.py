@@ -8,8 +8,9 @@ import json
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.reader.conftest import axe_path, viewer_url, wait_ready
+from tests.reader.conftest import axe_path, settled, viewer_url, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +55,8 @@ def test_reader_pages_have_no_serious_violation(new_page, live_server, make_issu
     page.get_by_role("button", name="Fermer le panneau").click()
     page.get_by_role("button", name="Vignettes des pages").click()
     page.get_by_role("button", name="Mode texte").click()
-    page.wait_for_timeout(200)
+    expect(page.locator("#textview")).to_contain_text("réservé aux abonnés")
+    settled(page)
     check("viewer, thumbnails and text mode")
     page.goto(live_server.url("/connexion"))
     check("login")

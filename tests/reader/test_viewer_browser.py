@@ -12,10 +12,12 @@ from tests.reader.conftest import (
     browser_login,
     poll,
     rendition_files,
+    settled,
     shown_pages,
     viewer_url,
     wait_for_view,
     wait_ready,
+    wait_until,
 )
 
 pytestmark = pytest.mark.browser
@@ -196,7 +198,7 @@ def test_locked_pages_show_the_call_and_are_never_requested(page, live_server, m
     page.keyboard.press("+")
     page.get_by_role("button", name="Mode texte").click()
     expect(page.locator("#textview")).to_contain_text("réservé aux abonnés")
-    page.wait_for_timeout(300)
+    settled(page)
     images = [u for u in requested if "/img/" in u]
     assert images, "the preview pages' images were requested"
     assert not [u for u in requested if any(name in u for name in locked)]
@@ -267,28 +269,41 @@ def test_search_box_hidden_without_endpoint_and_events_batched(
     app.config["VIEWER_EVENTS_INTERVAL"] = 1  # seconds between batches (30 in production)
     has_search = any(r.rule.endswith("/recherche.json") for r in app.url_map.iter_rules())
     sent: list[dict] = []
+    probes: list[int] = []
 
     def record(route) -> None:
         sent.append(json.loads(route.request.post_data))
         route.fulfill(status=204)
 
+    def seconds_sent() -> dict[int, int]:
+        seconds: dict[int, int] = {}
+        for body in sent:
+            for event in body["events"]:
+                seconds[event["page"]] = seconds.get(event["page"], 0) + event["seconds"]
+        return seconds
+
     page.route("**/evenements", record)
+    page.on("response", lambda r: probes.append(r.status) if "recherche.json" in r.url else None)
     page.goto(live_server.url(viewer_url(issue, 1)))
     wait_ready(page)
     search = page.locator('[data-action="search"]')
     if has_search:
         expect(search).to_be_visible()
     else:
-        page.wait_for_timeout(300)
+        # The viewer asked whether search exists, heard no, and keeps the box hidden.
+        wait_until(page, lambda: probes, "the viewer's search probe")
+        settled(page)
         expect(search).to_be_hidden()
-    page.wait_for_timeout(1600)
+    # A batch leaves every second, with the pages read for a second or more.
+    wait_until(page, lambda: seconds_sent().get(1), "a batch with the time on page 1")
     page.keyboard.press("ArrowRight")
-    page.wait_for_timeout(2200)
-    assert sent, "no reading events were sent"
+    wait_for_view(page, [2, 3])
+    wait_until(
+        page,
+        lambda: seconds_sent().get(2) and seconds_sent().get(3),
+        "a batch with the time on pages 2 and 3",
+    )
     assert all(body["csrf_token"] for body in sent)
-    seconds: dict[int, int] = {}
     for body in sent:
         for event in body["events"]:
             assert event["seconds"] >= 1
-            seconds[event["page"]] = seconds.get(event["page"], 0) + event["seconds"]
-    assert seconds.get(1, 0) >= 1 and seconds.get(2, 0) >= 1 and seconds.get(3, 0) >= 1
