@@ -30,13 +30,6 @@ from tests.servers import consumer_env
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def fast(app):
-    app.config["INGEST_SIZES"] = TEST_SIZES
-    app.config["INGEST_PAGE_TIMEOUT"] = 20
-    return app
-
-
 def _register(tmp_path: Path, pages: int = 6, number: int = 228) -> Issue:
     pdf = magazine_pdf(tmp_path / f"m{number}-{pages}.pdf", pages)
     issue = register_issue(publication_by_slug("challenge"), number, pdf, period_label="Du 1er")

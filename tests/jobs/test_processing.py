@@ -26,13 +26,6 @@ from tests.servers import consumer_env
 HANGING_CHILD = Path(__file__).parents[1] / "ingest" / "hanging_child.py"
 
 
-@pytest.fixture
-def fast(app):
-    app.config["INGEST_SIZES"] = TEST_SIZES
-    app.config["INGEST_PAGE_TIMEOUT"] = 20
-    return app
-
-
 def _register(tmp_path: Path, pages: int = 6, number: int = 228, **kw) -> Issue:
     pdf = magazine_pdf(tmp_path / f"m{number}-{pages}.pdf", pages, **kw)
     issue = register_issue(
