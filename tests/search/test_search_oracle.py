@@ -249,7 +249,7 @@ def test_single_word_asks_the_locked_pages_yes_or_no_only(client, secret_issue, 
 def limited(app, app_config) -> Iterator[Any]:
     """A client of an app with the search limit on (3 per minute) and empty counters.
     A second app on the same database: `app` is created before this fixture can change
-    its config (search_fixtures' autouse clean_index needs it)."""
+    its config (make_text_issue needs it)."""
     from magazine_app import create_app
 
     config = dict(app_config, RATELIMIT_ENABLED=True, SEARCH_RATE_LIMIT="3 per minute")
