@@ -1,6 +1,8 @@
 """Shared fixtures: an app on a migrated database (SQLite by default, PostgreSQL when
-TEST_DATABASE_URL is set), a test client, a CLI runner, an `auth` helper, factories
-returning callables, a live server and a headless Chromium for browser tests."""
+TEST_DATABASE_URL is set), each test inside a transaction that is rolled back (or, for the
+tests marked `commits`, on tables emptied after it), a test client, a CLI runner, an
+`auth` helper, factories returning callables, a live server and a headless Chromium for
+browser tests."""
 
 from __future__ import annotations
 
@@ -11,18 +13,32 @@ import shutil
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from flask.globals import app_ctx
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, event, inspect, select, text
+from sqlalchemy.orm import scoped_session, sessionmaker
 from werkzeug.serving import make_server
 
 from magazine_app import create_app
 from magazine_app.core.extensions import db
-from magazine_app.models import Role, User
+from magazine_app.models import (
+    Issue,
+    IssueStatus,
+    Publication,
+    Role,
+    SubscriptionStatus,
+    User,
+    local_date,
+    utcnow,
+)
+from magazine_app.subscriptions import api_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MAGAZINE_SHARED_DIR", ROOT.parent / "shared"))
@@ -73,7 +89,7 @@ def database_url(_session_dirs: dict[str, Path]) -> Iterator[str]:
     url = _database_url(_session_dirs["root"])
     if url.startswith("postgresql"):
         _reset_postgres(url)
-    app = create_app(_base_config(_session_dirs, url))
+    app = create_app(base_config(_session_dirs, url))
     with app.app_context():
         from flask_migrate import upgrade
 
@@ -91,7 +107,7 @@ def database_url(_session_dirs: dict[str, Path]) -> Iterator[str]:
 _SEEDS: dict[str, list[dict[str, Any]]] = {}
 
 
-def _base_config(dirs: dict[str, Path], url: str) -> dict[str, Any]:
+def base_config(dirs: dict[str, Path], url: str) -> dict[str, Any]:
     return {
         "TESTING": True,
         "INSTANCE_PATH": str(dirs["instance"]),
@@ -106,15 +122,13 @@ def _base_config(dirs: dict[str, Path], url: str) -> dict[str, Any]:
 
 
 def _wipe(app: Flask) -> None:
-    """Empty every table and restore the seed rows of the data migration."""
+    """Empty every table and restore the seed rows of the data migration (after a test
+    marked `commits`; the others are rolled back)."""
     with app.app_context():
         db.session.remove()
         engine = db.engine
-        tables = [
-            t
-            for t in reversed(db.metadata.sorted_tables)
-            if t.name in inspect(engine).get_table_names()
-        ]
+        existing = set(inspect(engine).get_table_names())
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name in existing]
         with engine.begin() as conn:
             if engine.dialect.name == "postgresql":
                 names = ", ".join(t.name for t in tables)
@@ -123,7 +137,7 @@ def _wipe(app: Flask) -> None:
                 for table in tables:
                     conn.execute(table.delete())
                 # The FTS5 index is not a model (no foreign key cascades into it).
-                if "search_pages" in inspect(engine).get_table_names():
+                if "search_pages" in existing:
                     conn.execute(text("DELETE FROM search_pages"))
             for name in SEED_TABLES:
                 if _SEEDS.get(name):
@@ -142,10 +156,92 @@ def _wipe(app: Flask) -> None:
 @pytest.fixture
 def app_config(_session_dirs: dict[str, Path], database_url: str, tmp_path: Path) -> dict[str, Any]:
     """The config dict given to create_app; tests may change it before using `app`."""
-    cfg = _base_config(_session_dirs, database_url)
+    cfg = base_config(_session_dirs, database_url)
     cfg["STORAGE_ROOT"] = str(tmp_path / "uploads")
     cfg["MAIL_OUTBOX"] = str(tmp_path / "outbox")
     return cfg
+
+
+# --------------------------------------------------------------- one transaction per test
+
+
+class _OneConnection:
+    """Flask-SQLAlchemy's session looks up the app's engine for every statement; in a
+    rolled-back test every session runs on the test's one connection instead."""
+
+    bind: Any
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Any:
+        return self.bind
+
+
+def _app_context_id() -> int:
+    # Flask-SQLAlchemy's scope: one session per app context (the test's, each request's,
+    # each job's).
+    return id(app_ctx._get_current_object())
+
+
+def _sqlite_driver_leaves_transactions_alone(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite opens transactions itself, late, and breaks SAVEPOINT: SQLAlchemy's
+    # documented workaround turns that off and emits BEGIN itself (_sqlite_begin).
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def rolled_back(app: Flask) -> Iterator[None]:
+    """Run the block inside one transaction on one connection, rolled back at the end.
+
+    Every session opened meanwhile (the test's, each request's, each job's, the CLI's) is
+    bound to that connection, and its commits and rollbacks become savepoints
+    (`join_transaction_mode="create_savepoint"`, as in warehouse's tests): the code under
+    test commits as in production, and nothing it wrote outlives the test. Much cheaper
+    than emptying every table after each test (a TRUNCATE of all tables on PostgreSQL)."""
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_driver_leaves_transactions_alone)
+        event.listen(engine, "begin", _sqlite_begin)
+        engine.dispose()  # no connection opened before the listeners stays in the pool
+    connection = engine.connect()
+    outer = connection.begin()
+    app_sessions = db.session
+    # A subclass of the app's session class keeps the listeners the app registered on
+    # db.session (the mail queued "after commit", core/mail.py).
+    session_class = type(
+        "OneConnectionSession", (_OneConnection, app_sessions.session_factory.class_), {}
+    )
+    db.session = scoped_session(
+        sessionmaker(
+            class_=session_class,
+            db=db,
+            bind=connection,
+            join_transaction_mode="create_savepoint",
+            query_cls=db.Query,
+        ),
+        scopefunc=_app_context_id,
+    )
+    try:
+        yield
+    finally:
+        db.session.remove()
+        db.session = app_sessions
+        outer.rollback()
+        connection.close()
+        engine.dispose()
+
+
+def commits(request: pytest.FixtureRequest) -> bool:
+    """Does this test really commit (marked `commits`), so that its rows must be visible
+    to other connections, and be wiped after it?"""
+    return request.node.get_closest_marker("commits") is not None
+
+
+# Fixtures whose users really commit: a live server answers from its own threads, each
+# with its own connection, which must see what the test arranged.
+COMMITTING_FIXTURES = {"live_server", "staff_server"}
 
 
 class IsolatedClient(FlaskClient):
@@ -154,7 +250,8 @@ class IsolatedClient(FlaskClient):
     The `app` fixture keeps an app context pushed for the test body; without this, Flask
     would reuse it for requests and share `g` (CSRF token, logged-in user) between them.
     The test's own session is committed before each request (what the test arranged is
-    visible) and its snapshot released after (what the request wrote is visible)."""
+    visible; in a rolled-back test that releases its savepoint on the shared connection)
+    and its snapshot released after (what the request wrote is visible)."""
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
         db.session.commit()
@@ -166,17 +263,37 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+def app(app_config: dict[str, Any], request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """The app, its context pushed for the test body; the test runs in a rolled-back
+    transaction, or, when it is marked `commits`, really commits and the tables are
+    emptied after it."""
     app = create_app(app_config)
     app.test_client_class = IsolatedClient
     ctx = app.app_context()
     ctx.push()
+    if commits(request):
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            ctx.pop()
+            _wipe(app)
+        return
     try:
-        yield app
+        with rolled_back(app):
+            yield app
     finally:
-        db.session.remove()
         ctx.pop()
-        _wipe(app)
+
+
+@pytest.fixture
+def settle(app: Flask, request: pytest.FixtureRequest) -> Callable[[], None]:
+    """How a factory ends: a flush in a rolled-back test (its requests commit the test's
+    session first, and share its connection), a commit in a test marked `commits` (a live
+    server's threads, a subprocess read through other connections)."""
+    if commits(request):
+        return lambda: db.session.commit()
+    return lambda: db.session.flush()
 
 
 @pytest.fixture
@@ -191,17 +308,20 @@ def runner(app: Flask):
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Everything that uses the database is marked `db`, so CI can run exactly that part
-    again on PostgreSQL."""
+    again on PostgreSQL; a test that uses a live server is marked `commits`."""
     for item in items:
-        if "database_url" in getattr(item, "fixturenames", ()):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "database_url" in fixtures:
             item.add_marker(pytest.mark.db)
+        if fixtures & COMMITTING_FIXTURES:
+            item.add_marker(pytest.mark.commits)
 
 
 # --------------------------------------------------------------------------- factories
 
 
 @pytest.fixture
-def make_user(app: Flask) -> Callable[..., User]:
+def make_user(settle: Callable[[], None]) -> Callable[..., User]:
     from magazine_app.accounts import operations as accounts
 
     counter = iter(range(1, 10_000))
@@ -214,43 +334,55 @@ def make_user(app: Flask) -> Callable[..., User]:
     ) -> User:
         email = email or f"user{next(counter)}@example.com"
         user = accounts.create_user(email, password, role=Role(role), name=name)
-        db.session.commit()
+        settle()
         return user
 
     return make
 
 
 @pytest.fixture
-def subscribe(app: Flask) -> Callable[..., Any]:
-    """Give `user` an active subscription to a plan (default: Challenge, one year)."""
-    from datetime import date, timedelta
+def make_subscriber(
+    make_user: Callable[..., User], settle: Callable[[], None]
+) -> Callable[..., User]:
+    """A reader with a subscription to `plan` (default: Challenge, one year, begun a month
+    ago), given by the operation staff and `flask subscriptions grant` use, on the
+    publisher's calendar (a Casablanca day, not the machine's)."""
+    from magazine_app.subscriptions.operations import grant, plan_by_code
 
-    from sqlalchemy import select
-
-    from magazine_app.models import Plan, Subscription, SubscriptionStatus
-
-    def give(user: User, plan_code: str = "challenge-1an", **kw: Any) -> Subscription:
-        plan = db.session.scalar(select(Plan).where(Plan.code == plan_code))
-        sub = Subscription(
-            user=user,
-            plan=plan,
-            status=kw.get("status", SubscriptionStatus.ACTIVE),
-            starts_on=kw.get("starts_on", date.today() - timedelta(days=30)),
-            ends_on=kw.get("ends_on", date.today() + timedelta(days=335)),
+    def make(
+        email: str | None = None,
+        plan: str = "challenge-1an",
+        *,
+        status: SubscriptionStatus = SubscriptionStatus.ACTIVE,
+        starts_on: date | None = None,
+        ends_on: date | None = None,
+        **user: Any,
+    ) -> User:
+        reader = make_user(email, **user)
+        plan_row = plan_by_code(plan)
+        assert plan_row is not None, f"no plan {plan!r} in the seed data"
+        today = local_date(utcnow())
+        grant(
+            reader,
+            plan_row,
+            starts_on or today - timedelta(days=30),
+            ends_on or today + timedelta(days=335),
+            status=status,
+            actor=None,  # as `flask subscriptions grant` does: audited "via the command line"
         )
-        db.session.add(sub)
-        db.session.commit()
-        return sub
+        settle()
+        return reader
 
-    return give
+    return make
 
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def csrf_token(client: FlaskClient, url: str) -> str:
-    """The CSRF token of the form on `url`, as a browser would submit it."""
-    page = client.get(url)
+def csrf_token(client: FlaskClient, url: str, **kw: Any) -> str:
+    """The CSRF token of the form on `url`, as a browser would submit it (the one scraper
+    of the suite; `kw` goes to `client.get`, e.g. headers)."""
+    page = client.get(url, **kw)
     match = CSRF_RE.search(page.get_data(as_text=True))
     assert match, f"no CSRF token on {url} ({page.status_code})"
     return match.group(1)
@@ -277,6 +409,17 @@ def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
 
 
+@pytest.fixture
+def staff_user(make_user: Callable[..., User]) -> User:
+    return make_user("redac@challenge.ma", role=Role.STAFF, name="Rédactrice")
+
+
+@pytest.fixture
+def staff_client(client: FlaskClient, auth: AuthActions, staff_user: User) -> FlaskClient:
+    auth.login(staff_user.email)
+    return client
+
+
 # --------------------------------------------------------------------------- issues
 
 # Small renditions keep the tests fast; the pipeline is the real one.
@@ -290,7 +433,7 @@ def ingested_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def make_issue(app: Flask, ingested_cache: Path) -> Callable[..., Any]:
+def make_issue(settle: Callable[[], None], ingested_cache: Path) -> Callable[..., Any]:
     """Create a processed issue of a generated PDF. The PDF is really ingested (child
     processes, renditions, manifest) once per shape and session; later calls copy that
     output into this test's storage and record it with the same domain function."""
@@ -351,10 +494,88 @@ def make_issue(app: Flask, ingested_cache: Path) -> Callable[..., Any]:
         manifest = load_manifest(target)
         record_manifest(issue, manifest, version, make_placeholders(manifest, target))
         assert issue.status is IssueStatus.READY
-        db.session.commit()
+        settle()
         return issue
 
     return make
+
+
+# --------------------------------------------------------------------------- billing API
+
+
+@pytest.fixture
+def api_key(settle: Callable[[], None]) -> str:
+    """A live key (plaintext) of a billing client."""
+    _client, key = api_keys.create_key("facturation-test")
+    settle()
+    return key
+
+
+class ApiCaller:
+    """The test client with `Authorization: Bearer <key>` on every call."""
+
+    def __init__(self, client: FlaskClient, key: str) -> None:
+        self.client = client
+        self.key = key
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}", **(extra or {})}
+
+    def get(self, url: str, headers: dict[str, str] | None = None, **kw: Any):
+        return self.client.get(url, headers=self._headers(headers), **kw)
+
+    def put(self, url: str, headers: dict[str, str] | None = None, **kw: Any):
+        return self.client.put(url, headers=self._headers(headers), **kw)
+
+    def post(self, url: str, headers: dict[str, str] | None = None, **kw: Any):
+        return self.client.post(url, headers=self._headers(headers), **kw)
+
+
+@pytest.fixture
+def api(client: FlaskClient, api_key: str) -> ApiCaller:
+    return ApiCaller(client, api_key)
+
+
+@pytest.fixture
+def make_issue_row(settle: Callable[[], None]) -> Callable[..., Issue]:
+    """A published issue row without pages (enough for entitlements and purchases)."""
+
+    def make(
+        publication: str = "challenge",
+        number: int = 228,
+        released: date = date(2022, 2, 11),
+        published: bool = True,
+    ) -> Issue:
+        pub = db.session.scalar(select(Publication).where(Publication.slug == publication))
+        issue = Issue(
+            publication=pub,
+            number=number,
+            title=f"{pub.title} N°{number}",
+            period_label="Du 11 au 17 février 2022",
+            release_date=released,
+            status=IssueStatus.READY,
+            # Published at 06:00 UTC on its release day, or now if that is still ahead (a
+            # test releasing "today" ran between midnight and 06:00 UTC and saw no issue).
+            publish_at=min(datetime.combine(released, time(6)), utcnow()) if published else None,
+            page_count=8,
+            preview_pages=3,
+        )
+        db.session.add(issue)
+        settle()
+        return issue
+
+    return make
+
+
+@pytest.fixture
+def outbox(app: Flask) -> Callable[[], list[Path]]:
+    """The messages written so far (MAIL_OUTBOX: one .eml per message)."""
+
+    def read() -> list[Path]:
+        folder = Path(app.config["MAIL_OUTBOX"])
+        return sorted(folder.glob("*.eml")) if folder.exists() else []
+
+    return read
 
 
 # ---------------------------------------------------------------- live server and browser

@@ -1,4 +1,8 @@
-"""The gate's one decision, as a table of cases (no HTTP)."""
+"""The gate's one decision, as a table of cases (no HTTP).
+
+access_for reads only attributes and the rows they lead to: the world of users and issues
+is built once for the module, in a transaction rolled back after its last test, and what
+one test changes in it is rolled back after that test."""
 
 from __future__ import annotations
 
@@ -6,8 +10,11 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from flask_login import AnonymousUserMixin
+from sqlalchemy import select
 
+from magazine_app import create_app
 from magazine_app.access import (
+    MESSAGES,
     Console,
     Level,
     Phase,
@@ -20,6 +27,7 @@ from magazine_app.access import (
     subscription_verdict,
     visible_issues,
 )
+from magazine_app.accounts import operations as accounts
 from magazine_app.core.extensions import db
 from magazine_app.models import (
     Issue,
@@ -32,15 +40,36 @@ from magazine_app.models import (
     SubscriptionStatus,
     User,
 )
+from tests.conftest import TEST_PASSWORD, base_config, rolled_back
 
 NOW = datetime(2022, 6, 15, 12, 0)
 TODAY = NOW.date()
 
 
-@pytest.fixture
-def world(app, make_user):
+@pytest.fixture(scope="module")
+def module_world(_session_dirs, database_url):
     """Issues and users in every situation the gate must tell apart."""
-    from sqlalchemy import select
+    app = create_app(base_config(_session_dirs, database_url))
+    with app.app_context(), rolled_back(app):
+        yield _build_world()
+
+
+@pytest.fixture
+def world(module_world):
+    """The module's world; what a test changes in it is undone after the test."""
+    savepoint = db.session.begin_nested()
+    try:
+        yield module_world
+    finally:
+        savepoint.rollback()
+
+
+def _build_world() -> tuple[dict[str, User | None], dict[str, Issue]]:
+    counter = iter(range(1, 100))
+
+    def make_user(role: Role = Role.READER) -> User:
+        email = f"user{next(counter)}@example.com"
+        return accounts.create_user(email, TEST_PASSWORD, role=role)
 
     pubs = {p.slug: p for p in db.session.scalars(select(Publication))}
     plans = {p.code: p for p in db.session.scalars(select(Plan))}
@@ -122,7 +151,7 @@ def world(app, make_user):
         ),
         "buyer": buyer,
     }
-    db.session.commit()
+    db.session.flush()
     return users, issues
 
 
@@ -164,7 +193,11 @@ def test_access_table(world, who, which, level, reason) -> None:
     users, issues = world
     access = access_for(users[who], issues[which], NOW)
     assert (access.level, access.reason) == (level, reason)
-    assert access.message  # every answer has a sentence for the reader
+
+
+def test_every_reason_has_a_sentence_for_the_reader() -> None:
+    assert set(MESSAGES) == set(Reason)
+    assert all(MESSAGES.values())
 
 
 def test_preview_pages_only(world) -> None:
@@ -196,7 +229,7 @@ def test_revoked_purchase_gives_nothing(world) -> None:
     users, issues = world
     buyer = users["buyer"]
     buyer.purchases[0].revoked_at = NOW
-    db.session.commit()
+    db.session.flush()
     assert access_for(buyer, issues["published"], NOW).level is Level.PREVIEW
 
 
@@ -218,9 +251,8 @@ PUBLICATION_CASES = [
 
 
 @pytest.fixture
-def publication_cases(app) -> list[tuple[Issue, bool]]:
-    from sqlalchemy import select
-
+def publication_cases(world) -> list[tuple[Issue, bool]]:
+    """The cases, added to the module's world (and rolled back with it after the test)."""
     challenge = db.session.scalar(select(Publication).where(Publication.slug == "challenge"))
     rows = []
     for number, (status, offset, published) in enumerate(PUBLICATION_CASES, start=500):
@@ -234,34 +266,43 @@ def publication_cases(app) -> list[tuple[Issue, bool]]:
         )
         db.session.add(issue)
         rows.append((issue, published))
-    db.session.commit()
+    db.session.flush()
     db.session.expire_all()  # compare with what the database gives back
     return rows
 
 
-def _listed(viewer, now: datetime) -> set[int]:
-    from sqlalchemy import select
-
-    return set(db.session.scalars(select(Issue.id).where(visible_issues(viewer, now))))
+def _listed(viewer, now: datetime, cases: list[tuple[Issue, bool]] | None = None) -> set[int]:
+    """The issues a list shows this viewer (only the cases' ones when given)."""
+    stmt = select(Issue.id).where(visible_issues(viewer, now))
+    if cases is not None:
+        stmt = stmt.where(Issue.id.in_([issue.id for issue, _ in cases]))
+    return set(db.session.scalars(stmt))
 
 
 def test_published_is_one_rule_in_python_and_in_sql(publication_cases) -> None:
     expected = {issue.id for issue, published in publication_cases if published}
     assert {i.id for i, _ in publication_cases if is_published(i, NOW)} == expected
-    assert _listed(None, NOW) == expected
+    assert _listed(None, NOW, publication_cases) == expected
     for issue, published in publication_cases:
         level = access_for(None, issue, NOW).level
         assert (level is not Level.NONE) is published, (issue.status, issue.publish_at)
 
 
 def test_staff_list_every_processed_issue_and_readers_only_published_ones(
-    publication_cases, make_user
+    publication_cases,
 ) -> None:
     ready = {i.id for i, _ in publication_cases if i.status is IssueStatus.READY}
     published = {i.id for i, p in publication_cases if p}
-    staff, admin, reader = make_user(role=Role.STAFF), make_user(role=Role.ADMIN), make_user()
-    assert _listed(staff, NOW) == _listed(admin, NOW) == _listed(Console.STAFF, NOW) == ready
-    assert _listed(reader, NOW) == _listed(None, NOW) == published
+    staff, admin, reader = (
+        accounts.create_user(f"{role.value}-lists@example.com", TEST_PASSWORD, role=role)
+        for role in (Role.STAFF, Role.ADMIN, Role.READER)
+    )
+
+    def listed(viewer):
+        return _listed(viewer, NOW, publication_cases)
+
+    assert listed(staff) == listed(admin) == listed(Console.STAFF) == ready
+    assert listed(reader) == listed(None) == published
     # What a list shows, the gate opens (staff read every issue, listed or not).
     for issue, _ in publication_cases:
         for viewer in (staff, Console.STAFF):

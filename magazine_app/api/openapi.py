@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document of the billing API, written by hand to match views.py.
 
-tests/test_api_schemathesis.py checks every operation against it (no server error, every
+tests/api/test_api_schemathesis.py checks every operation against it (no server error, every
 status code and body documented), so a change in one must be made in the other."""
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ def init_auth(app: Flask) -> None:
     # time) and a thief who copied the cookie can copy the User-Agent too. Revocation is
     # what protects: the cookie only names a server-side login session row (_load_user),
     # ended by logout, a password change, a reset or a claim, after which every copy of
-    # the cookie opens nothing (tests/test_account_security.py).
+    # the cookie opens nothing (tests/accounts/test_account_security.py).
     login_manager.session_protection = None
     login_manager.login_view = "auth.login"
     login_manager.login_message = N_("Connectez-vous pour accéder à cette page.")

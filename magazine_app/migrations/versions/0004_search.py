@@ -4,7 +4,7 @@ SQLite: an FTS5 table over text folded and stemmed in Python; its rowid encodes 
 (issue id * 100000 + page number), see magazine_app/search/backends.py.
 PostgreSQL: the unaccent extension, a `french_unaccent` text search configuration (french
 with unaccent before the Snowball stemmer), a table of tsvectors with a GIN index.
-Neither is a SQLAlchemy model: migrations/env.py and tests/test_migrations.py ignore
+Neither is a SQLAlchemy model: migrations/env.py and tests/core/test_migrations.py ignore
 tables named search_pages*. Run `flask search reindex` after upgrading an instance that
 already has issues.
 
