@@ -290,7 +290,7 @@ def app(app_config: dict[str, Any], request: pytest.FixtureRequest) -> Iterator[
 def settle(app: Flask, request: pytest.FixtureRequest) -> Callable[[], None]:
     """How a factory ends: a flush in a rolled-back test (its requests commit the test's
     session first, and share its connection), a commit in a test marked `commits` (a live
-    server's threads, a subprocess read through other connections)."""
+    server's threads and other connections must read what it arranged)."""
     if commits(request):
         return lambda: db.session.commit()
     return lambda: db.session.flush()
@@ -582,20 +582,53 @@ def outbox(app: Flask) -> Callable[[], list[Path]]:
 
 
 class LiveServer:
+    """The app on a real socket, one thread per connection.
+
+    Once stopped, it runs no request any more: the ones in progress are waited for, and
+    a browser still open (its keep-alive connections, a last beacon) gets a 503 without
+    reaching the app, so that nothing holds the database while the tables are emptied."""
+
     def __init__(self, app: Flask) -> None:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         sock.close()
-        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self.running = 0
+        self.stopped = False
+        self.idle = threading.Condition()
+        self.server = make_server("127.0.0.1", self.port, self._guarded(app), threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def _guarded(self, app: Flask) -> Callable[..., Any]:
+        def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+            with self.idle:
+                if self.stopped:
+                    start_response("503 Service Unavailable", [("Content-Length", "0")])
+                    return
+                self.running += 1
+            body = None
+            try:
+                body = app(environ, start_response)
+                yield from body
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+                with self.idle:
+                    self.running -= 1
+                    self.idle.notify_all()
+
+        return wsgi
 
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def stop(self) -> None:
         self.server.shutdown()
+        with self.idle:
+            self.stopped = True
+            self.idle.wait_for(lambda: self.running == 0, timeout=10)
+        self.server.server_close()
         self.thread.join(timeout=5)
 
 
