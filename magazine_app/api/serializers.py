@@ -60,7 +60,7 @@ def purchase(p: Purchase) -> dict[str, Any]:
 
 def subscriber(user: User, today: date) -> dict[str, Any]:
     subs = entitlements.subscriptions_of(user)
-    rights = entitlements.entitlements(user, today)
+    rights = entitlements.entitlements(user, today, subs)
     purchases = entitlements.active_purchases(user)
     return {
         "email": user.email,

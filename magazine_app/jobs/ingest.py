@@ -40,6 +40,9 @@ LEASE_LOST = (
     "Ce traitement a été repris par un autre serveur de tâches : son résultat est abandonné."
 )
 BUSY = "Ce numéro est déjà en cours de traitement par un autre serveur de tâches."
+# The progress bar moves at most twice a second: each move is a guarded write (and a
+# commit) of the lease row, and a 150-page issue reports every page.
+PROGRESS_WRITE_EVERY = 0.5
 
 
 @dataclass(frozen=True)
@@ -57,15 +60,6 @@ class Outcome:
             for r in p.renditions.values()
             if isinstance(r, dict)
         )
-
-
-# --------------------------------------------------------------------------- registering
-
-
-# --------------------------------------------------------------------------- leases
-
-
-# --------------------------------------------------------------------------- the job
 
 
 def run_ingest_job(
@@ -94,12 +88,13 @@ def run_ingest_job(
 
     cfg = current_app.config
     staging = storage.staging_dir(issue.id, token)
-    last_write = [0.0]
+    last_write = 0.0
 
     def progress(done: int, total: int) -> None:
+        nonlocal last_write
         now = time.monotonic()
-        if done in (0, total) or now - last_write[0] > 0.5:
-            last_write[0] = now
+        if done in (0, total) or now - last_write > PROGRESS_WRITE_EVERY:
+            last_write = now
             lease.write(progress_done=done, progress_total=total)
         if on_progress is not None:
             on_progress(done, total)
@@ -143,7 +138,12 @@ def run_ingest_job(
         db.session.rollback()
         return Outcome(issue, False, time.monotonic() - started, LEASE_LOST)
     except IngestError as exc:
-        reason = exc.message
+        db.session.rollback()
+        if not lease.release(status=IssueStatus.FAILED, failure_reason=exc.message):
+            log.warning("issue %s: lease of %s lost, failure not recorded", issue_id, owner)
+            return Outcome(issue, False, time.monotonic() - started, LEASE_LOST)
+        db.session.refresh(issue)
+        return Outcome(issue, False, time.monotonic() - started, exc.message)
     except Exception:
         log.exception("ingestion of issue %s failed unexpectedly", issue_id)
         db.session.rollback()
@@ -151,15 +151,3 @@ def run_ingest_job(
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    db.session.rollback()
-    if not lease.release(status=IssueStatus.FAILED, failure_reason=reason):
-        log.warning("issue %s: lease of %s lost, failure not recorded", issue_id, owner)
-        return Outcome(issue, False, time.monotonic() - started, LEASE_LOST)
-    db.session.refresh(issue)
-    return Outcome(issue, False, time.monotonic() - started, reason)
-
-
-# --------------------------------------------------------------------------- recovery
-
-
-# --------------------------------------------------------------------------- leftovers

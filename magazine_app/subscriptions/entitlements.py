@@ -65,7 +65,10 @@ def active_purchases(user: User) -> list[Purchase]:
 
 def status_label(sub: Subscription, today: date) -> str:
     """The state of a subscription in plain French, as the reader sees it today (a msgid)."""
-    where = access.standing(sub, today)
+    return _label(sub, access.standing(sub, today))
+
+
+def _label(sub: Subscription, where: access.Standing) -> str:
     if where.is_ended:
         return STATUS_LABELS[SubscriptionStatus.EXPIRED]
     if where.is_upcoming:
@@ -84,10 +87,11 @@ class Summary:
 
 def summaries(user: User, today: date) -> list[Summary]:
     """Every subscription of `user`, newest period first, with where it stands today."""
-    return [
-        Summary(sub, access.standing(sub, today), status_label(sub, today))
-        for sub in subscriptions_of(user)
-    ]
+    summaries = []
+    for sub in subscriptions_of(user):
+        where = access.standing(sub, today)
+        summaries.append(Summary(sub, where, _label(sub, where)))
+    return summaries
 
 
 @dataclass(frozen=True)
@@ -103,9 +107,13 @@ class Entitlement:
     issues_released_until: date | None
 
 
-def entitlements(user: User, today: date) -> list[Entitlement]:
+def entitlements(
+    user: User, today: date, subscriptions: list[Subscription] | None = None
+) -> list[Entitlement]:
+    """What `user`'s current subscriptions open, per publication; `subscriptions` is
+    `subscriptions_of(user)` when the caller has already read it (no second query)."""
     out: list[Entitlement] = []
-    for sub in subscriptions_of(user):
+    for sub in subscriptions if subscriptions is not None else subscriptions_of(user):
         where = access.standing(sub, today)
         if not where.is_current:
             continue
